@@ -1,0 +1,22 @@
+"""tuneforge: fine-tune open LLMs on your own data, on your own machine.
+
+Python API:
+    import tuneforge
+    run = tuneforge.train("examples/sft_lora.yaml", ["learning_rate=1e-4"])   # or a dict of keys
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def train(config: str | Path | Mapping[str, Any], overrides: Sequence[str] | Mapping[str, Any] = ()):
+    """Run one training job (stage pt or sft) and return its RunDir."""
+    from tuneforge.config.load import load_run_config
+    from tuneforge.train.stages import STAGES
+
+    cfg = load_run_config(config, overrides)
+    return STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)

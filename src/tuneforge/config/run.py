@@ -1,0 +1,40 @@
+"""RunConfig: the groups of one run, frozen after validation, and its flat (LLaMA-Factory-style) form."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from tuneforge.config.data import DataConfig
+from tuneforge.config.finetune import FinetuneConfig
+from tuneforge.config.model import ModelConfig
+from tuneforge.config.train import TrainConfig
+
+GROUPS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "finetune": FinetuneConfig,
+                           "train": TrainConfig}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def to_flat(self) -> dict[str, Any]:
+        """Every key with its value, flat, as a YAML file accepted by `load_run_config` would hold it."""
+        flat: dict[str, Any] = {}
+        for group in GROUPS:
+            flat.update(dataclasses.asdict(getattr(self, group)))
+        return flat
+
+    def replace(self, **flat: Any) -> RunConfig:
+        """A copy with some flat keys changed (e.g. output_dir); the keys must exist."""
+        groups = {name: getattr(self, name) for name in GROUPS}
+        for key, value in flat.items():
+            group = FIELD_GROUP[key]
+            groups[group] = dataclasses.replace(groups[group], **{key: value})
+        return RunConfig(**groups)
+
+
+FIELD_GROUP: dict[str, str] = {f.name: group for group, cls in GROUPS.items() for f in dataclasses.fields(cls)}

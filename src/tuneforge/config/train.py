@@ -1,0 +1,100 @@
+"""The `train` group: the optimisation loop and outputs. Field names are HF TrainingArguments' (and
+LLaMA-Factory's), so `to_training_arguments()` hands them straight to transformers."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from tuneforge.config.fields import option
+
+# Our own keys, not TrainingArguments fields.
+_OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length"}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    do_train: bool = option(True, "Train (the other do_* keys run evaluation/prediction).")
+    do_eval: bool = option(False, "Evaluate on the validation split after training.")
+    do_predict: bool = option(False, "Generate predictions (not supported yet).")
+    output_dir: str | None = option(None, "Where checkpoints, the adapter/model, logs and plots go.")
+    overwrite_output_dir: bool = option(False, "Allow writing into a non-empty output_dir (deletes its "
+                                               "checkpoints). Without it, training resumes from the last one.")
+    resume_from_checkpoint: str | None = option(None, "Resume from this checkpoint folder (default: the "
+                                                      "last checkpoint in output_dir, if any).")
+    plot_loss: bool = option(False, "Save training_loss.png (and eval_loss.png) after training.")
+    # optimisation
+    per_device_train_batch_size: int = option(1, "Examples per device per step.")
+    per_device_eval_batch_size: int = option(1, "Examples per device per evaluation step.")
+    gradient_accumulation_steps: int = option(1, "Steps accumulated before each optimizer update.")
+    learning_rate: float = option(5e-5, "Peak learning rate.")
+    num_train_epochs: float = option(3.0, "Passes over the training data.")
+    max_steps: int = option(-1, "Stop after this many optimizer steps (overrides epochs when > 0).")
+    lr_scheduler_type: str = option("cosine", "Learning-rate schedule (linear, cosine, constant, "
+                                              "constant_with_warmup, …).")
+    warmup_ratio: float = option(0.0, "Fraction of steps spent warming up the learning rate.")
+    warmup_steps: int = option(0, "Warm-up steps (overrides warmup_ratio when > 0).")
+    weight_decay: float = option(0.0, "AdamW weight decay.")
+    adam_beta1: float = option(0.9, "AdamW beta1.")
+    adam_beta2: float = option(0.999, "AdamW beta2.")
+    adam_epsilon: float = option(1e-8, "AdamW epsilon.")
+    max_grad_norm: float = option(1.0, "Gradient clipping norm.")
+    optim: str = option("adamw_torch", "Optimizer name as transformers knows it (adamw_torch, adafactor, …).")
+    label_smoothing_factor: float = option(0.0, "Label smoothing.")
+    bf16: bool = option(False, "Train in bfloat16 mixed precision.")
+    fp16: bool = option(False, "Train in float16 mixed precision (GPU only).")
+    gradient_checkpointing: bool | None = option(None, "Recompute activations to save memory "
+                                                       "(default: on when a GPU is used).")
+    torch_compile: bool = option(False, "Compile the model with torch.compile.")
+    group_by_length: bool = option(False, "Batch examples of similar length together.")
+    seed: int = option(42, "Random seed (data order, initialisation, splits).")
+    data_seed: int | None = option(None, "Seed for the data sampler (default: seed).")
+    # logging and saving
+    logging_steps: int = option(5, "Log every N steps.")
+    logging_first_step: bool = option(True, "Log the first step too.")
+    save_strategy: str = option("steps", "When to save checkpoints.", ("no", "steps", "epoch"))
+    save_steps: int = option(500, "Save a checkpoint every N steps.")
+    save_total_limit: int | None = option(None, "Keep at most N checkpoints (oldest deleted).")
+    save_only_model: bool = option(False, "Checkpoints without optimizer state (cannot resume exactly).")
+    eval_strategy: str = option("no", "When to evaluate.", ("no", "steps", "epoch"))
+    eval_steps: int | None = option(None, "Evaluate every N steps (default: logging_steps).")
+    report_to: str = option("none", "Experiment trackers (none, tensorboard, wandb, …).")
+    run_name: str | None = option(None, "Name of the run in trackers.")
+    include_num_input_tokens_seen: bool = option(False, "Count input tokens seen in the logs.")
+    disable_tqdm: bool = option(False, "Hide the progress bar.")
+    # hardware
+    use_cpu: bool = option(False, "Train on the CPU even when a GPU is present.")
+    dataloader_num_workers: int = option(0, "Worker processes loading batches.")
+    ddp_timeout: int = option(1800, "Seconds before a distributed collective times out.")
+    ddp_find_unused_parameters: bool | None = option(None, "DDP: look for unused parameters.")
+
+    def warmup(self) -> float:
+        return float(self.warmup_steps) if self.warmup_steps > 0 else float(self.warmup_ratio)
+
+    def to_training_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""
+        kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _OWN_KEYS}
+        kwargs["warmup_steps"] = self.warmup()
+        kwargs["train_sampling_strategy"] = "group_by_length" if self.group_by_length else "random"
+        kwargs["include_num_input_tokens_seen"] = "all" if self.include_num_input_tokens_seen else "no"
+        kwargs["eval_steps"] = self.eval_steps or self.logging_steps
+        kwargs.pop("gradient_checkpointing")  # decided with the device, by the train layer
+        return kwargs
+
+    def problems(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.bf16 and self.fp16:
+            out.append(("fp16", "bf16 and fp16 cannot both be on"))
+        for name in ("per_device_train_batch_size", "per_device_eval_batch_size",
+                     "gradient_accumulation_steps", "logging_steps", "save_steps"):
+            if getattr(self, name) < 1:
+                out.append((name, "must be at least 1"))
+        if self.learning_rate <= 0:
+            out.append(("learning_rate", "must be positive"))
+        if not 0 <= self.warmup_ratio < 1:
+            out.append(("warmup_ratio", "must be in [0, 1)"))
+        if self.do_predict:
+            out.append(("do_predict", "not supported yet"))
+        if self.max_steps <= 0 and self.num_train_epochs <= 0:
+            out.append(("num_train_epochs", "must be positive when max_steps is not set"))
+        return out

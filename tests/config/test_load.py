@@ -1,0 +1,118 @@
+"""Config: LLaMA-Factory YAMLs load unchanged, overrides in both styles, every error at once, clear messages."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.conftest import LF_FIXTURES, REPO, needs_lf_fixtures
+from tuneforge.config.help import format_config_help
+from tuneforge.config.load import load_run_config, parse_overrides
+from tuneforge.config.run import GROUPS, RunConfig
+from tuneforge.core.errors import UserError
+
+LF_REQUIRED_KEYS = """model_name_or_path adapter_name_or_path template trust_remote_code cache_dir stage do_train
+finetuning_type lora_rank lora_alpha lora_dropout lora_target additional_target use_dora use_rslora pissa_init
+loraplus_lr_ratio freeze_trainable_layers freeze_trainable_modules freeze_extra_modules dataset eval_dataset
+dataset_dir cutoff_len max_samples val_size packing neat_packing train_on_prompt mask_history
+preprocessing_num_workers overwrite_cache tokenized_path mix_strategy interleave_probs output_dir
+overwrite_output_dir logging_steps save_steps save_total_limit plot_loss report_to per_device_train_batch_size
+gradient_accumulation_steps learning_rate num_train_epochs max_steps lr_scheduler_type warmup_ratio
+warmup_steps max_grad_norm weight_decay optim bf16 fp16 seed resume_from_checkpoint
+include_num_input_tokens_seen ddp_timeout flash_attn gradient_checkpointing""".split()
+
+
+def test_every_llamafactory_key_the_core_promises_is_a_field():
+    fields = {f.name for cls in GROUPS.values() for f in dataclasses.fields(cls)}
+    assert sorted(set(LF_REQUIRED_KEYS) - fields) == []
+
+
+def test_llamafactory_example_yaml_loads_unchanged():
+    needs_lf_fixtures()
+    cfg = load_run_config(LF_FIXTURES / "examples/train_lora/qwen3_lora_sft.yaml")
+    assert cfg.model.model_name_or_path == "Qwen/Qwen3-4B-Instruct-2507"
+    assert cfg.finetune.finetuning_type == "lora" and cfg.finetune.lora_rank == 8
+    assert cfg.data.dataset_names() == ["identity", "alpaca_en_demo"]
+    assert cfg.data.template == "qwen3_nothink"
+    assert cfg.train.learning_rate == pytest.approx(1e-4)
+    assert cfg.train.bf16 is True and cfg.train.ddp_timeout == 180000000
+
+
+def test_overrides_in_both_styles_win_over_the_file():
+    cfg = load_run_config(REPO / "examples/sft_lora.yaml",
+                          ["learning_rate=5e-5", "--num_train_epochs", "2", "--plot_loss=false", "--do_eval",
+                           "--val_size", "0.1"])
+    assert cfg.train.learning_rate == pytest.approx(5e-5)   # "5e-5" is a string to YAML 1.1; coerced
+    assert cfg.train.num_train_epochs == 2.0
+    assert cfg.train.plot_loss is False
+    assert cfg.train.do_eval is True and cfg.data.val_size == pytest.approx(0.1)
+
+
+def test_parse_overrides_bare_flag_means_true():
+    assert parse_overrides(["--packing", "--lora_rank", "4", "seed=3"]) == \
+        {"packing": "true", "lora_rank": "4", "seed": "3"}
+
+
+def test_all_errors_are_reported_together_with_did_you_mean(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("model_name_or_path: m\nlerning_rate: 1.0\nlora_rank: abc\nfinetuning_type: lorra\n"
+                    "output_dir: o\ndataset: d\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path)
+    text = err.value.format()
+    assert "lerning_rate — unknown key (did you mean 'learning_rate'?)" in text
+    assert "lora_rank — expected an integer, got 'abc'" in text
+    assert str(path) in text
+
+
+def test_choices_and_cross_group_rules_are_collected():
+    with pytest.raises(UserError) as err:
+        load_run_config({"model_name_or_path": "m", "finetuning_type": "lorra", "bf16": True, "fp16": True})
+    text = err.value.format()
+    assert "finetuning_type — 'lorra' is not one of: lora, freeze, full" in text
+    assert "fp16 — bf16 and fp16 cannot both be on" in text
+    assert "dataset — is required when do_train is true" in text
+    assert "output_dir — is required when do_train is true" in text
+
+
+def test_keys_of_later_capabilities_say_not_supported_yet_unless_empty():
+    base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
+    load_run_config({**base, "deepspeed": None, "pref_beta": None})  # empty values are fine
+    with pytest.raises(UserError, match=r"pref_beta — not supported yet \(preference"):
+        load_run_config({**base, "pref_beta": 0.1})
+    with pytest.raises(UserError, match="stage — 'dpo' is not supported yet"):
+        load_run_config({**base, "stage": "dpo"})
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("model_name_or_path: m\nlearning_rate: [1, 2\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path)
+    assert err.value.file == str(path) and err.value.row is not None
+
+
+def test_missing_config_file():
+    with pytest.raises(UserError, match="config file not found"):
+        load_run_config("does/not/exist.yaml")
+
+
+def test_config_is_frozen_and_round_trips_through_its_flat_form():
+    cfg = load_run_config(REPO / "examples/sft_lora.yaml")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.train.learning_rate = 1.0  # type: ignore[misc]
+    assert load_run_config(cfg.to_flat()) == cfg
+    assert isinstance(cfg.replace(output_dir="x"), RunConfig) and cfg.replace(output_dir="x").train.output_dir == "x"
+
+
+def test_help_lists_every_key_with_its_default():
+    text = format_config_help()
+    for cls in GROUPS.values():
+        for f in dataclasses.fields(cls):
+            assert f"  {f.name} (" in text
+    assert "lora_rank (int, default 8)" in text
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "examples").glob("*.yaml")))
+def test_every_shipped_example_parses(name):
+    load_run_config(REPO / "examples" / name)
