@@ -1,0 +1,1 @@
+"""Layer 2: run directories — what a training run leaves behind, and how later commands find it."""

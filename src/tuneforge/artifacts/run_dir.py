@@ -1,0 +1,108 @@
+"""A run directory describes itself: the resolved config (flat YAML, loadable as-is), the template, the base
+model and stage, so that chat/export/serve need no flags repeated. This module also owns the rules that
+protect a user's outputs: never write into a non-empty folder unasked; resume from its last checkpoint."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuneforge.core.errors import UserError
+from tuneforge.core.io import read_yaml, write_json_atomic, write_text_atomic
+
+CONFIG_FILE = "tuneforge_config.yaml"
+RUN_FILE = "tuneforge_run.json"
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+# Files and folders a run writes; overwrite_output_dir removes only these, never a user's other files.
+_OWNED = re.compile(r"^(checkpoint-\d+|runs|adapter_model\.safetensors|adapter_config\.json|model.*\.safetensors"
+                    r"|model\.safetensors\.index\.json|config\.json|generation_config\.json|tokenizer.*|"
+                    r"special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|trainer_log\.jsonl|"
+                    r"trainer_state\.json|training_args\.bin|.*_results\.json|training_.*\.png|eval_.*\.png|"
+                    r"tuneforge_.*|README\.md|pissa_init)$")
+
+
+def checkpoints(output_dir: str | Path) -> list[Path]:
+    """checkpoint-N folders in ascending N."""
+    out = Path(output_dir)
+    if not out.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in out.iterdir() if p.is_dir() and (m := _CHECKPOINT.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def last_checkpoint(output_dir: str | Path) -> Path | None:
+    """The newest checkpoint that finished saving (trainer_state.json is written last)."""
+    complete = [p for p in checkpoints(output_dir) if (p / "trainer_state.json").is_file()]
+    return complete[-1] if complete else None
+
+
+def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | None) -> Path | None:
+    """Make output_dir safe to train into; returns the checkpoint to resume from (or None)."""
+    out = Path(output_dir)
+    if resume_from:
+        if not (Path(resume_from) / "trainer_state.json").is_file():
+            raise UserError("not a complete checkpoint folder (no trainer_state.json)", file=resume_from,
+                            field="resume_from_checkpoint")
+        return Path(resume_from)
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    if overwrite:
+        for child in out.iterdir():
+            if _OWNED.match(child.name):
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        return None
+    resume = last_checkpoint(out)
+    if resume is not None and not (out / RUN_FILE).is_file():
+        return resume
+    if (out / RUN_FILE).is_file() and json.loads((out / RUN_FILE).read_text()).get("finished"):
+        raise UserError("already holds a finished run; choose another output_dir or set overwrite_output_dir",
+                        file=str(out), field="output_dir")
+    if resume is not None:
+        return resume
+    raise UserError("output_dir is not empty and has no checkpoint to resume from; choose another folder or "
+                    "set overwrite_output_dir: true", file=str(out), field="output_dir")
+
+
+def write_run_files(output_dir: str | Path, flat_config: dict[str, Any], info: dict[str, Any]) -> None:
+    import yaml
+
+    out = Path(output_dir)
+    header = "# Resolved configuration of this run; `tuneforge train` accepts this file as it is.\n"
+    write_text_atomic(out / CONFIG_FILE, header + yaml.safe_dump(flat_config, sort_keys=False,
+                                                                 allow_unicode=True))
+    write_json_atomic(out / RUN_FILE, info)
+
+
+def mark_finished(output_dir: str | Path, extra: dict[str, Any]) -> None:
+    out = Path(output_dir)
+    info = json.loads((out / RUN_FILE).read_text()) if (out / RUN_FILE).is_file() else {}
+    info.update(extra, finished=True)
+    write_json_atomic(out / RUN_FILE, info)
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A finished (or running) training output folder."""
+    path: Path
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return read_yaml(self.path / CONFIG_FILE) or {}
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return json.loads((self.path / RUN_FILE).read_text())
+
+    @property
+    def is_adapter(self) -> bool:
+        return (self.path / "adapter_config.json").is_file()
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        p = Path(path)
+        if not (p / CONFIG_FILE).is_file():
+            raise UserError(f"not a tuneforge run folder (no {CONFIG_FILE})", file=str(p))
+        return cls(p)

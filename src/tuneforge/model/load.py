@@ -1,0 +1,81 @@
+"""Loading the tokenizer and the base model (local folder or hub id), with the dtype and attention
+implementation the config and the device call for. Hub failures and missing folders become UserErrors."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tuneforge.config.model import ModelConfig
+from tuneforge.core.errors import UserError
+from tuneforge.core.log import get_logger
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+log = get_logger()
+
+
+def check_model_path(path: str | None, field: str = "model_name_or_path") -> None:
+    """Cheap check before any heavy work: a local folder must exist; anything else must look like a hub id."""
+    if not path:
+        raise UserError("is required", field=field)
+    local = Path(path).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file() and not (local / "adapter_config.json").is_file():
+            raise UserError("folder has no config.json (not a transformers model folder)", file=str(local),
+                            field=field)
+        return
+    if local.exists() or not _HUB_ID.match(path) or path.startswith((".", "/", "~")):
+        raise UserError("model folder not found", file=path, field=field)
+
+
+def _hub_kwargs(cfg: ModelConfig) -> dict[str, Any]:
+    return {"cache_dir": cfg.cache_dir, "revision": cfg.model_revision, "token": cfg.hf_hub_token,
+            "trust_remote_code": cfg.trust_remote_code}
+
+
+def _loading(what: str, path: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except OSError as exc:  # offline hub, missing files, gated repos: all surface as OSError
+        raise UserError(f"could not load {what}: {str(exc).splitlines()[0]}", file=path) from None
+
+
+def load_tokenizer(cfg: ModelConfig, path: str | None = None):
+    from transformers import AutoTokenizer
+
+    path = path or cfg.model_name_or_path
+    tokenizer = _loading("tokenizer", path, AutoTokenizer.from_pretrained, path, use_fast=cfg.use_fast_tokenizer,
+                         split_special_tokens=cfg.split_special_tokens, **_hub_kwargs(cfg))
+    if len(tokenizer) < 10:
+        raise UserError(f"tokenizer has only {len(tokenizer)} tokens (no vocabulary file in the folder?)",
+                        file=path)
+    if tokenizer.pad_token is None:
+        # Padding is never trained (labels are -100), so reusing EOS for it is safe.
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def resolve_dtype(cfg: ModelConfig, on_gpu: bool):
+    import torch
+
+    if cfg.infer_dtype != "auto":
+        return getattr(torch, cfg.infer_dtype)
+    if on_gpu:
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True):
+    """The base model in the dtype and attention implementation the config asks for."""
+    from transformers import AutoModelForCausalLM
+
+    path = cfg.model_name_or_path
+    kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
+    if cfg.attn_implementation():
+        kwargs["attn_implementation"] = cfg.attn_implementation()
+    model = _loading("model", path, AutoModelForCausalLM.from_pretrained, path, **kwargs)
+    if for_training:
+        # The KV cache is useless in training and its presence disables packed-sequence masking.
+        model.config.use_cache = False
+    log.info("loaded %s (%.1fM parameters, %s)", path, model.num_parameters() / 1e6, kwargs["dtype"])
+    return model

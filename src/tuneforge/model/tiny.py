@@ -1,0 +1,114 @@
+"""`tuneforge make-tiny-model`: a small random-initialised Llama or Qwen2 model with a tokenizer trained here.
+
+Nothing can be downloaded in tests or demos, so the project makes its own base model: a byte-level BPE
+tokenizer trained on text shipped in the package (English + Chinese) plus any extra files given, with the
+chosen template's special tokens and chat_template, and a randomly initialised decoder.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tuneforge.core.errors import UserError
+from tuneforge.templates.registry import get_template
+
+# transformers rebuilds a Qwen2 tokenizer's normaliser and pre-tokeniser from vocab + merges, so the tiny
+# tokenizer is trained with exactly those (NFC + Qwen2's split regex + byte-level) for ids to round-trip.
+_QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+ARCHES = ("llama", "qwen2")
+
+
+@dataclass(frozen=True)
+class TinyModelSpec:
+    arch: str = "qwen2"
+    template: str = "qwen"
+    hidden_size: int = 128
+    num_layers: int = 2
+    num_heads: int = 4
+    num_kv_heads: int = 2
+    intermediate_size: int = 256
+    vocab_size: int = 2048
+    max_position_embeddings: int = 4096
+    seed: int = 0
+
+
+def _corpus(extra_files: list[Path]) -> list[str]:
+    lines = resources.files("tuneforge.assets").joinpath("tiny_corpus.txt").read_text("utf-8").splitlines()
+    for path in extra_files:
+        lines += Path(path).read_text("utf-8").splitlines()
+    return [line for line in lines if line.strip()]
+
+
+def _special_tokens(template_name: str) -> tuple[list[str], str, str, str | None]:
+    """(all special tokens, eos, pad, bos) a tokenizer for this template needs."""
+    spec = get_template(template_name)
+    eos = spec.eos_token or (spec.stop_words[0] if spec.stop_words else "</s>")
+    pad = "<|endoftext|>" if eos != "<|endoftext|>" else "<pad>"
+    bos = spec.bos_token
+    tokens: list[str] = []
+    for token in [pad, eos, *( [bos] if bos else [] ), *spec.special_tokens, *spec.stop_words]:
+        if token and token not in tokens:
+            tokens.append(token)
+    return tokens, eos, pad, bos
+
+
+def train_tokenizer(template_name: str, vocab_size: int, extra_files: list[Path] = ()):
+    """A PreTrainedTokenizerFast with the template's special tokens and chat_template."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    specials, eos, pad, bos = _special_tokens(template_name)
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(_QWEN2_SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(_corpus(list(extra_files)), trainer=trainer)
+    spec = get_template(template_name)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=eos, pad_token=pad, bos_token=bos,
+                                   additional_special_tokens=[t for t in specials if t not in (eos, pad, bos)],
+                                   model_max_length=4096, clean_up_tokenization_spaces=False)
+    fast.chat_template = spec.export_chat_template()
+    return fast
+
+
+def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(),
+                    extra_files: list[Path] = (), overwrite: bool = False) -> Path:
+    """Write tokenizer + random model + generation_config to output_dir and return it."""
+    import torch
+    from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
+
+    if spec.arch not in ARCHES:
+        raise UserError(f"unknown arch '{spec.arch}'; choose one of: {', '.join(ARCHES)}", field="arch")
+    out = Path(output_dir)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError("output folder exists and is not empty (pass --overwrite to replace it)", file=str(out))
+    tokenizer = train_tokenizer(spec.template, spec.vocab_size, list(extra_files))
+    config_cls = {"llama": LlamaConfig, "qwen2": Qwen2Config}[spec.arch]
+    config = config_cls(
+        vocab_size=len(tokenizer), hidden_size=spec.hidden_size, intermediate_size=spec.intermediate_size,
+        num_hidden_layers=spec.num_layers, num_attention_heads=spec.num_heads,
+        num_key_value_heads=spec.num_kv_heads, max_position_embeddings=spec.max_position_embeddings,
+        tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(spec.seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    template = get_template(spec.template)
+    stop_ids = [tokenizer.convert_tokens_to_ids(t) for t in template.stop_words
+                if tokenizer.convert_tokens_to_ids(t) != tokenizer.unk_token_id]
+    model.generation_config = GenerationConfig(
+        eos_token_id=stop_ids or tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id, do_sample=False)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "tuneforge_tiny.json").write_text(json.dumps(spec.__dict__, indent=2) + "\n")
+    return out

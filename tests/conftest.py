@@ -1,0 +1,59 @@
+"""Shared fixtures: the tiny local models (built once per test session) and the paths of bundled and
+shared fixture data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO / "data"
+SHARED = REPO.parent / "shared"
+LF_FIXTURES = SHARED / "fixtures" / "llamafactory"
+
+# Tests must never reach a model hub; make the libraries fail fast instead of waiting on the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def needs_lf_fixtures() -> None:
+    if not LF_FIXTURES.is_dir():
+        pytest.skip(f"LLaMA-Factory fixtures not found at {LF_FIXTURES} (they live in ../shared)")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen(tmp_path_factory) -> Path:
+    """A random-initialised Qwen2 model with a locally trained tokenizer and the qwen template."""
+    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-qwen",
+                           TinyModelSpec(arch="qwen2", template="qwen", hidden_size=64, intermediate_size=128,
+                                         num_layers=2, num_heads=4, num_kv_heads=2))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> Path:
+    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama",
+                           TinyModelSpec(arch="llama", template="llama3", hidden_size=64, intermediate_size=128,
+                                         num_layers=2, num_heads=4, num_kv_heads=2))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    """Encoded-data cache per test, so tests never see each other's cached encodings."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def sft_config(model: Path, out: Path, **overrides) -> dict:
+    """A small, fast LoRA SFT config on the bundled data; tests override what they study."""
+    cfg = {"model_name_or_path": str(model), "stage": "sft", "finetuning_type": "lora", "lora_rank": 8,
+           "lora_target": "all", "dataset": "alpaca_sample,sharegpt_sample", "dataset_dir": str(DATA_DIR),
+           "template": "qwen", "cutoff_len": 256, "output_dir": str(out), "logging_steps": 1,
+           "save_steps": 1000, "per_device_train_batch_size": 4, "learning_rate": 5e-3,
+           "num_train_epochs": 3, "lr_scheduler_type": "constant", "seed": 0, "disable_tqdm": True}
+    cfg.update(overrides)
+    return cfg
