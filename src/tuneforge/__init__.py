@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def train(config: str | Path | Mapping[str, Any], overrides: Sequence[str] | Mapping[str, Any] = ()):
     """Run one training job (stage pt or sft) and return its RunDir."""
     from tuneforge.config.load import load_run_config
-    from tuneforge.train.stages import STAGES
+    from tuneforge.training.stages import STAGES
 
     cfg = load_run_config(config, overrides)
     return STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)

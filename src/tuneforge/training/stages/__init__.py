@@ -1,0 +1,22 @@
+"""STAGES: stage name → recipe. Each recipe is `run(cfg) -> RunDir`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tuneforge.artifacts.run_dir import RunDir
+from tuneforge.config.run import RunConfig
+from tuneforge.core.registry import Registry
+from tuneforge.training.stages import lm
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    run: Callable[[RunConfig], RunDir]
+    description: str
+
+
+STAGES: Registry[StageSpec] = Registry("stage", {
+    "pt": StageSpec(lm.run, "continued pre-training on plain text (every token trained)"),
+    "sft": StageSpec(lm.run, "supervised fine-tuning on conversations (assistant tokens trained)"),
+})

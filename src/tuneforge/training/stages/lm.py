@@ -1,0 +1,85 @@
+"""Language-modelling recipe shared by pt and sft: the stages differ only in what the encoder trains on
+(every token of plain text, or the assistant turns of conversations)."""
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from tuneforge.artifacts.run_dir import RunDir, mark_finished, prepare_output_dir, write_run_files
+from tuneforge.config.run import RunConfig
+from tuneforge.core.log import get_logger
+from tuneforge.encode.collate import Collator
+from tuneforge.model.adapters import apply_adapter
+from tuneforge.model.load import load_model
+from tuneforge.training.callbacks import JsonlLogCallback
+from tuneforge.training.plot import plot_loss
+from tuneforge.training.prepare import prepare_data
+from tuneforge.training.setup import build_optimizer, training_arguments, use_gpu
+
+log = get_logger()
+
+
+def _run_info(cfg: RunConfig, prepared) -> dict:
+    import torch
+    import transformers
+
+    return {"stage": cfg.finetune.stage, "finetuning_type": cfg.finetune.finetuning_type,
+            "base_model": cfg.model.model_name_or_path, "template": cfg.data.template,
+            "train_sequences": len(prepared.train), "train_stats": prepared.train_stats.__dict__,
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                         "python": platform.python_version()}, "finished": False}
+
+
+def _stop_token_ids(tokenizer, template) -> list[int]:
+    words = template.stop_words if template else ()
+    ids = [tokenizer.convert_tokens_to_ids(w) for w in words]
+    return [i for i in ids if i is not None and i != tokenizer.unk_token_id] or [tokenizer.eos_token_id]
+
+
+def run(cfg: RunConfig) -> RunDir:
+    from transformers import Trainer, set_seed
+
+    prepared = prepare_data(cfg)
+    on_gpu = use_gpu(cfg)
+    out = Path(cfg.train.output_dir)
+    resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
+                                resume_from=cfg.train.resume_from_checkpoint)
+    if resume:
+        log.info("resuming from %s", resume)
+    tokenizer, template = prepared.tokenizer, prepared.template
+    if template is not None:
+        # Saved with the run, so chat/export/serve render exactly what training used.
+        tokenizer.chat_template = template.export_chat_template()
+    set_seed(cfg.train.seed)  # adapter initialisation must be reproducible, not only the data order
+    model = load_model(cfg.model, on_gpu=on_gpu)
+    if prepared.added_tokens:
+        model.resize_token_embeddings(len(tokenizer))
+    model = apply_adapter(model, cfg.finetune, cfg.model)
+    model.generation_config.eos_token_id = _stop_token_ids(tokenizer, template)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None)
+    trainer = Trainer(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
+                      data_collator=Collator(tokenizer.pad_token_id), processing_class=tokenizer,
+                      optimizers=build_optimizer(cfg, model),
+                      callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
+    if trainer.is_world_process_zero():
+        write_run_files(out, cfg.to_flat(), _run_info(cfg, prepared))
+    if cfg.finetune.pissa_init and cfg.finetune.pissa_convert and resume is None:
+        model.save_pretrained(out / "pissa_init")
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trainer.save_model()
+    if cfg.finetune.pissa_init and cfg.finetune.pissa_convert and trainer.is_world_process_zero():
+        model.save_pretrained(out / "pissa_converted",
+                              path_initial_model_for_weight_conversion=str(out / "pissa_init"))
+    trainer.log_metrics("train", result.metrics)
+    trainer.save_metrics("train", result.metrics)
+    trainer.save_state()
+    if prepared.eval is not None and cfg.train.do_eval:
+        metrics = trainer.evaluate()
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+    if trainer.is_world_process_zero():
+        if cfg.train.plot_loss:
+            plot_loss(out)
+        mark_finished(out, {"train_metrics": result.metrics})
+    return RunDir(out)
