@@ -15,7 +15,11 @@ def run_demo(out: Path, dataset_dir: str) -> int:
     base = out / "base"
     if not (base / "config.json").is_file():
         print(f"1/3 making a tiny base model (random weights, tokenizer trained here) in {base}")
-        make_tiny_model(base, TinyModelSpec(arch="qwen2", template="qwen"))
+        # The bundled data joins the tokenizer's training text, so its words are whole tokens.
+        extra = sorted(Path(dataset_dir).glob("*.json"))
+        make_tiny_model(base, TinyModelSpec(arch="qwen2", template="qwen", hidden_size=256,
+                                            intermediate_size=512, num_layers=4, num_heads=8,
+                                            vocab_size=4096), extra_files=extra)
     engine = HFEngine.load(base, template="qwen")
     before = {q: engine.chat([{"role": "user", "content": q}], max_new_tokens=32) for q in QUESTIONS}
     print("2/3 fine-tuning it with LoRA on the bundled identity data")
@@ -23,7 +27,7 @@ def run_demo(out: Path, dataset_dir: str) -> int:
         "model_name_or_path": str(base), "stage": "sft", "finetuning_type": "lora", "lora_rank": 16,
         "lora_target": "all", "dataset": "identity", "dataset_dir": dataset_dir, "template": "qwen",
         "cutoff_len": 256, "output_dir": str(out / "lora-sft"), "overwrite_output_dir": True,
-        "per_device_train_batch_size": 4, "learning_rate": 5e-3, "num_train_epochs": 30,
+        "per_device_train_batch_size": 4, "learning_rate": 5e-3, "num_train_epochs": 40,
         "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "logging_steps": 10, "save_steps": 1000,
         "plot_loss": True, "seed": 42})
     tuned = HFEngine.load(run.path)
