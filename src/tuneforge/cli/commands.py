@@ -30,7 +30,10 @@ def cmd_train(argv: list[str]) -> int:
     source, overrides = _config_and_overrides(argv)
     cfg = load_run_config(source, overrides)
     run = STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)
-    print(f"finished: outputs in {run.path}")
+    if run is None:
+        print(f"encoded data saved to {cfg.data.tokenized_path}; start training with the same config")
+    else:
+        print(f"finished: outputs in {run.path}")
     return 0
 
 

@@ -22,6 +22,9 @@ class UserError(Exception):
         self.field = field
         super().__init__(self.format())
 
+    def __reduce__(self):  # keyword-only fields: pickle (for worker processes) must rebuild them by name
+        return (_rebuild_user_error, (type(self), self.message, self.file, self.row, self.field))
+
     def format(self) -> str:
         where = ""
         if self.file is not None:
@@ -33,12 +36,19 @@ class UserError(Exception):
         return f"{where} — {self.message}" if where else self.message
 
 
+def _rebuild_user_error(cls, message, file, row, field):
+    return cls(message, file=file, row=row, field=field)
+
+
 class UserErrors(UserError):
     """Several user errors reported together, so one run shows every mistake at once."""
 
     def __init__(self, errors: list[UserError]) -> None:
         self.errors = list(errors)
         super().__init__("; ".join(e.format() for e in self.errors))
+
+    def __reduce__(self):
+        return (UserErrors, (self.errors,))
 
     def format(self) -> str:  # one line per error, still a single message
         if not getattr(self, "errors", None):

@@ -47,21 +47,36 @@ def encode_one(example: Example, tokenizer, template: TemplateSpec | None, optio
                     file=example.source or None)
 
 
+def _encode_located(example: Example, tokenizer, template, options) -> Encoded:
+    """encode_one, with any user error re-raised at the example's file and row."""
+    try:
+        return encode_one(example, tokenizer, template, options)
+    except UserError as exc:
+        file, _, row = (example.source or "").rpartition(":")
+        raise UserError(exc.message, file=file or None, row=int(row) if row.isdigit() else None,
+                        field=exc.field) from None
+
+
+def _encode_chunk(args: tuple) -> list[Encoded]:
+    examples, tokenizer, template, options = args
+    return [_encode_located(e, tokenizer, template, options) for e in examples]
+
+
+# Below this many examples, starting worker processes costs more than it saves.
+PARALLEL_MIN_EXAMPLES = 1000
+
+
 def _encode_rows(examples: list[Example], tokenizer, template, options, workers: int) -> list[Encoded]:
-    def work(example: Example) -> Encoded:
-        try:
-            return encode_one(example, tokenizer, template, options)
-        except UserError as exc:
-            file, _, row = (example.source or "").rpartition(":")
-            raise UserError(exc.message, file=file or None, row=int(row) if row.isdigit() else None,
-                            field=exc.field) from None
+    if workers <= 1 or len(examples) < PARALLEL_MIN_EXAMPLES:
+        return _encode_chunk((examples, tokenizer, template, options))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    if workers <= 1 or len(examples) < 2000:
-        return [work(e) for e in examples]
-    from concurrent.futures import ThreadPoolExecutor  # fast tokenizers release the GIL
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(work, examples, chunksize=64))
+    size = -(-len(examples) // (workers * 4))
+    chunks = [(examples[i:i + size], tokenizer, template, options) for i in range(0, len(examples), size)]
+    # fork: workers inherit the loaded libraries instead of importing them again.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [encoded for chunk in pool.map(_encode_chunk, chunks) for encoded in chunk]
 
 
 def _fingerprint(examples: list[Example], tokenizer, template: TemplateSpec | None,

@@ -37,7 +37,16 @@ def linear_module_names(model) -> list[str]:
     return sorted(names)
 
 
-def _lora_config(ft: FinetuneConfig, model):
+def _embedding_module_names(model) -> list[str]:
+    names = []
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        for name, candidate in model.named_modules():
+            if candidate is module and module is not None:
+                names.append(name.rsplit(".", 1)[-1])
+    return names
+
+
+def _lora_config(ft: FinetuneConfig, model, train_embeddings: bool):
     from peft import LoraConfig, TaskType
 
     targets = ft.lora_targets()
@@ -53,13 +62,14 @@ def _lora_config(ft: FinetuneConfig, model):
     init: bool | str = True
     if ft.pissa_init:
         init = "pissa" if ft.pissa_iter == -1 else f"pissa_niter_{ft.pissa_iter}"
+    to_save = ft.additional_targets() + (_embedding_module_names(model) if train_embeddings else [])
     return LoraConfig(task_type=TaskType.CAUSAL_LM, r=ft.lora_rank, lora_alpha=ft.lora_alpha_value(),
                       lora_dropout=ft.lora_dropout, target_modules=target_modules,
-                      modules_to_save=ft.additional_targets() or None, use_dora=ft.use_dora,
+                      modules_to_save=list(dict.fromkeys(to_save)) or None, use_dora=ft.use_dora,
                       use_rslora=ft.use_rslora, init_lora_weights=init)
 
 
-def apply_lora(model, ft: FinetuneConfig, mc: ModelConfig):
+def apply_lora(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
     from peft import PeftModel, get_peft_model
 
     adapters = mc.adapter_paths()
@@ -71,10 +81,10 @@ def apply_lora(model, ft: FinetuneConfig, mc: ModelConfig):
         return PeftModel.from_pretrained(model, adapters[-1], is_trainable=True)
     for path in adapters:
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
-    return get_peft_model(model, _lora_config(ft, model))
+    return get_peft_model(model, _lora_config(ft, model, train_embeddings))
 
 
-def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig):
+def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
     n_layers = model.config.num_hidden_layers
     k = ft.freeze_trainable_layers
     layer_ids = set(range(max(n_layers - k, 0), n_layers)) if k > 0 else set(range(min(-k, n_layers)))
@@ -95,10 +105,14 @@ def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig):
 
     for name, param in model.named_parameters():
         param.requires_grad_(trainable(name))
+    if train_embeddings:
+        for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+            if module is not None:
+                module.requires_grad_(True)
     return model
 
 
-def apply_full(model, ft: FinetuneConfig, mc: ModelConfig):
+def apply_full(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
     for param in model.parameters():
         param.requires_grad_(True)
     return model
@@ -117,9 +131,11 @@ ADAPTERS: Registry[AdapterSpec] = Registry("finetuning_type", {
 })
 
 
-def apply_adapter(model, ft: FinetuneConfig, mc: ModelConfig):
-    """The model with exactly the parameters this config trains set trainable."""
-    model = ADAPTERS.get_or_raise(ft.finetuning_type, field="finetuning_type").apply(model, ft, mc)
+def apply_adapter(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
+    """The model with exactly the parameters this config trains set trainable (plus the embeddings when the
+    vocabulary was resized)."""
+    spec = ADAPTERS.get_or_raise(ft.finetuning_type, field="finetuning_type")
+    model = spec.apply(model, ft, mc, train_embeddings)
     _upcast_trainable(model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())

@@ -13,6 +13,7 @@ from tuneforge.core.log import get_logger
 from tuneforge.data.load import DataSplits, load_data
 from tuneforge.encode.dataset import EncodeStats, default_cache_root, encode_dataset
 from tuneforge.encode.options import EncodeOptions
+from tuneforge.encode.storage import load_encoded, save_encoded
 from tuneforge.model.load import check_model_path, load_tokenizer
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.spec import TemplateSpec
@@ -27,8 +28,9 @@ class PreparedData:
     options: EncodeOptions
     train: list[dict]
     eval: list[dict] | None
-    train_stats: EncodeStats
+    train_stats: EncodeStats | None
     added_tokens: tuple[str, ...]
+    saved_to: Path | None = None  # tokenized_path written: the run stops after encoding, as in LLaMA-Factory
 
 
 def _missing_template_tokens(tokenizer, template: TemplateSpec, cfg: RunConfig) -> tuple[str, ...]:
@@ -62,16 +64,27 @@ def load_inputs(cfg: RunConfig) -> tuple[object, TemplateSpec | None, DataSplits
     return load_tokenizer(cfg.model), template, splits
 
 
+def _from_tokenized_path(cfg: RunConfig) -> PreparedData:
+    check_model_path(cfg.model.model_name_or_path)
+    stage = cfg.finetune.stage
+    template = get_template(cfg.data.template) if cfg.data.template and stage != "pt" else None
+    train, evaluation = load_encoded(cfg.data.tokenized_path)
+    log.info("loaded %d encoded sequences from %s (dataset keys are ignored)", len(train), cfg.data.tokenized_path)
+    return PreparedData(load_tokenizer(cfg.model), template, EncodeOptions.from_config(cfg.data, stage), train,
+                        evaluation, None, ())
+
+
 def prepare_data(cfg: RunConfig) -> PreparedData:
     stage = cfg.finetune.stage
+    if cfg.data.tokenized_path and Path(cfg.data.tokenized_path).exists():
+        return _from_tokenized_path(cfg)
     tokenizer, template, splits = load_inputs(cfg)
     added: tuple[str, ...] = ()
     if template is not None:
         added = _missing_template_tokens(tokenizer, template, cfg)
         if added:
             # Our own tokenizer instance: adding tokens here is the documented resize_vocab behaviour.
-            tokenizer.add_special_tokens({"additional_special_tokens": list(added)},
-                                         replace_additional_special_tokens=False)
+            tokenizer.add_tokens(list(added), special_tokens=True)
             log.info("added special tokens %s (embeddings will be resized)", ", ".join(added))
     elif stage != "pt" and not tokenizer.chat_template:
         raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
@@ -87,4 +100,5 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
         evaluation, eval_stats = encode_dataset(splits.eval, tokenizer, template, options, workers=workers,
                                                 cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
         log.info("eval data: %s", eval_stats.summary())
-    return PreparedData(tokenizer, template, options, train, evaluation, stats, added)
+    saved_to = save_encoded(cfg.data.tokenized_path, train, evaluation) if cfg.data.tokenized_path else None
+    return PreparedData(tokenizer, template, options, train, evaluation, stats, added, saved_to)

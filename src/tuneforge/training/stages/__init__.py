@@ -12,7 +12,7 @@ from tuneforge.training.stages import lm
 
 @dataclass(frozen=True)
 class StageSpec:
-    run: Callable[[RunConfig], RunDir]
+    run: Callable[[RunConfig], RunDir | None]  # None: the run only encoded data (tokenized_path)
     description: str
 
 

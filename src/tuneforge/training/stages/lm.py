@@ -25,7 +25,8 @@ def _run_info(cfg: RunConfig, prepared) -> dict:
 
     return {"stage": cfg.finetune.stage, "finetuning_type": cfg.finetune.finetuning_type,
             "base_model": cfg.model.model_name_or_path, "template": cfg.data.template,
-            "train_sequences": len(prepared.train), "train_stats": prepared.train_stats.__dict__,
+            "train_sequences": len(prepared.train),
+            "train_stats": prepared.train_stats.__dict__ if prepared.train_stats else None,
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                          "python": platform.python_version()}, "finished": False}
 
@@ -36,10 +37,14 @@ def _stop_token_ids(tokenizer, template) -> list[int]:
     return [i for i in ids if i is not None and i != tokenizer.unk_token_id] or [tokenizer.eos_token_id]
 
 
-def run(cfg: RunConfig) -> RunDir:
+def run(cfg: RunConfig) -> RunDir | None:
     from transformers import Trainer, set_seed
 
     prepared = prepare_data(cfg)
+    if prepared.saved_to is not None:
+        log.info("encoded dataset saved to %s; train with `tokenized_path: %s`", prepared.saved_to,
+                 prepared.saved_to)
+        return None
     on_gpu = use_gpu(cfg)
     out = Path(cfg.train.output_dir)
     resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
@@ -54,7 +59,9 @@ def run(cfg: RunConfig) -> RunDir:
     model = load_model(cfg.model, on_gpu=on_gpu)
     if prepared.added_tokens:
         model.resize_token_embeddings(len(tokenizer))
-    model = apply_adapter(model, cfg.finetune, cfg.model)
+    # New token embeddings must train (and be saved with a LoRA adapter), or the new tokens mean nothing.
+    model = apply_adapter(model, cfg.finetune, cfg.model,
+                          train_embeddings=bool(prepared.added_tokens))
     model.generation_config.eos_token_id = _stop_token_ids(tokenizer, template)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None)

@@ -1,0 +1,32 @@
+"""`tokenized_path`: encoded features saved with the datasets library (train / validation splits), so a
+large corpus is encoded once, on one machine, and training runs start from the encoded copy."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuneforge.core.errors import UserError
+
+
+def save_encoded(path: str | Path, train: list[dict], evaluation: list[dict] | None) -> Path:
+    from datasets import Dataset, DatasetDict
+
+    splits = {"train": Dataset.from_list(train)}
+    if evaluation:
+        splits["validation"] = Dataset.from_list(evaluation)
+    DatasetDict(splits).save_to_disk(str(path))
+    return Path(path)
+
+
+def load_encoded(path: str | Path) -> tuple[list[dict], list[dict] | None]:
+    from datasets import DatasetDict, load_from_disk
+
+    try:
+        stored = load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(f"not an encoded dataset folder ({exc})", file=str(path), field="tokenized_path") from None
+    if not isinstance(stored, DatasetDict) or "train" not in stored:
+        raise UserError("encoded dataset has no 'train' split", file=str(path), field="tokenized_path")
+    if "input_ids" not in stored["train"].column_names or "labels" not in stored["train"].column_names:
+        raise UserError("encoded dataset lacks input_ids/labels columns", file=str(path), field="tokenized_path")
+    evaluation = stored["validation"].to_list() if "validation" in stored else None
+    return stored["train"].to_list(), evaluation

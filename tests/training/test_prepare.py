@@ -1,0 +1,79 @@
+"""Data preparation before training: caching, parallel encoding, tokenized_path, template/vocabulary checks
+and the refusals that stop a run which would learn nothing useful."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import tuneforge
+from tests.conftest import sft_config
+from tuneforge.config.load import load_run_config
+from tuneforge.core.errors import UserError
+from tuneforge.encode import dataset as encode_dataset_module
+from tuneforge.training.prepare import prepare_data
+
+
+def test_parallel_encoding_equals_serial(tiny_qwen, monkeypatch):
+    cfg = load_run_config(sft_config(tiny_qwen, "unused", preprocessing_num_workers=1))
+    serial = prepare_data(cfg).train
+    monkeypatch.setattr(encode_dataset_module, "PARALLEL_MIN_EXAMPLES", 2)
+    parallel = prepare_data(load_run_config(sft_config(tiny_qwen, "unused", preprocessing_num_workers=2,
+                                                       overwrite_cache=True))).train
+    assert parallel == serial
+
+
+def test_encoding_is_cached_by_content(tiny_qwen, monkeypatch):
+    cfg = load_run_config(sft_config(tiny_qwen, "unused"))
+    first = prepare_data(cfg).train
+    calls = []
+    monkeypatch.setattr(encode_dataset_module, "_encode_rows", lambda *a, **k: calls.append(1) or [])
+    assert prepare_data(cfg).train == first and calls == []          # served from the cache
+    with pytest.raises(UserError):                                  # a changed option misses the cache
+        prepare_data(load_run_config(sft_config(tiny_qwen, "unused", cutoff_len=200)))
+    assert calls == [1]
+
+
+def test_tokenized_path_saves_then_trains_from_it(tiny_qwen, tmp_path):
+    encoded = tmp_path / "encoded"
+    first = tuneforge.train(sft_config(tiny_qwen, tmp_path / "out", tokenized_path=str(encoded)))
+    assert first is None and (encoded / "train").is_dir()
+    run = tuneforge.train(sft_config(tiny_qwen, tmp_path / "out", tokenized_path=str(encoded),
+                                     dataset="no_such_dataset", max_steps=2))
+    assert run.info["finished"] and run.info["train_sequences"] == 39
+
+
+def test_template_missing_end_of_turn_token_needs_resize_vocab(tiny_qwen, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with pytest.raises(UserError, match=r"no token <\|eot_id\|>.*resize_vocab"):
+        prepare_data(load_run_config(sft_config(tiny_qwen, tmp_path / "x", template="llama3")))
+    run = tuneforge.train(sft_config(tiny_qwen, tmp_path / "resized", template="llama3", resize_vocab=True,
+                                     dataset="identity", max_steps=3))
+    tokenizer = AutoTokenizer.from_pretrained(run.path)
+    assert "<|eot_id|>" in tokenizer.get_vocab()
+    adapter_config = json.loads((run.path / "adapter_config.json").read_text())
+    assert set(adapter_config["modules_to_save"]) == {"embed_tokens", "lm_head"}
+    base = AutoModelForCausalLM.from_pretrained(tiny_qwen)
+    base.resize_token_embeddings(len(tokenizer))
+    model = PeftModel.from_pretrained(base, run.path)
+    assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
+
+
+def test_refuses_when_the_end_of_turn_token_is_never_trained(tiny_qwen):
+    # cutoff_len so short that every answer is cut before its <|im_end|>.
+    with pytest.raises(UserError, match="never trained"):
+        prepare_data(load_run_config(sft_config(tiny_qwen, "unused", cutoff_len=8, dataset="identity")))
+
+
+def test_without_template_the_tokenizers_own_chat_template_is_used(tiny_qwen):
+    ours = prepare_data(load_run_config(sft_config(tiny_qwen, "unused", dataset="identity")))
+    own = prepare_data(load_run_config(sft_config(tiny_qwen, "unused", dataset="identity", template=None)))
+    tok = ours.tokenizer
+    for a, b in zip(ours.train, own.train):
+        assert a["input_ids"] == b["input_ids"]
+        trained_a = tok.decode([t for t in a["labels"] if t != -100])
+        trained_b = tok.decode([t for t in b["labels"] if t != -100])
+        # Located by prefix rendering, the span also takes the newline that follows <|im_end|>.
+        assert trained_b.replace("<|im_end|>\n", "<|im_end|>") == trained_a and trained_a.endswith("<|im_end|>")
