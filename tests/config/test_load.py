@@ -116,3 +116,11 @@ def test_help_lists_every_key_with_its_default():
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "examples").glob("*.yaml")))
 def test_every_shipped_example_parses(name):
     load_run_config(REPO / "examples" / name)
+
+
+def test_config_doc_is_generated_from_the_dataclasses():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(REPO / "scripts/gen_config_doc.py"), "--check"])
+    assert result.returncode == 0, "docs/config.md is stale: run python scripts/gen_config_doc.py"
