@@ -1,0 +1,146 @@
+"""Rendering a conversation to token ids plus an assistant mask (1 = token the model is trained to produce).
+
+With a `TemplateSpec` the spec's jinja (which marks trained spans with `{% generation %}`) goes through
+`tokenizer.apply_chat_template`. With `template=None` the tokenizer's own chat_template is used: its generation
+markers if it has them, otherwise assistant spans are located by rendering growing prefixes of the conversation
+to text. The tokenizer is never modified; problems with the conversation come back as `UserError`s (the caller
+adds file and row).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tuneforge.core.errors import UserError
+from tuneforge.templates.spec import TemplateSpec, has_generation_markers
+
+Messages = Sequence[Mapping[str, Any]]
+Tools = Sequence[Mapping[str, Any]] | None
+_OWN = "the tokenizer's chat_template"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    input_ids: list[int]
+    assistant_mask: list[int]
+
+
+def render(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None, tools: Tools = None,
+           add_generation_prompt: bool = False, template_kwargs: Mapping[str, Any] | None = None) -> Rendered:
+    """Token ids of the conversation and which of them belong to assistant turns (content + stop token).
+
+    template_kwargs: extra variables for the jinja (e.g. `enable_thinking` for qwen3, `date_string` for llama3).
+    """
+    _check_fast(tokenizer)
+    chat_template, name = _chat_template(tokenizer, template, messages, tools)
+    if not has_generation_markers(chat_template):
+        return _render_by_prefixes(tokenizer, messages, chat_template, tools, add_generation_prompt,
+                                   template_kwargs)
+    out = _apply(tokenizer, messages, chat_template, name, tools, add_generation_prompt, template_kwargs,
+                 tokenize=True)
+    rendered = Rendered(list(out["input_ids"]), list(out["assistant_masks"]))
+    if not any(rendered.assistant_mask) and any(m.get("role") == "assistant" for m in messages):
+        # transformers drops a span whose first character maps to no token (tokenizers that discard whitespace)
+        raise UserError(f"{name} rendered the assistant turns, but this tokenizer's offsets do not map them back "
+                        "to tokens; use another template or tokenizer", field="template")
+    return rendered
+
+
+def render_prompt(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None, tools: Tools = None,
+                  template_kwargs: Mapping[str, Any] | None = None) -> list[int]:
+    """Token ids of the conversation so far followed by the assistant header, ready for generation."""
+    chat_template, name = _chat_template(tokenizer, template, messages, tools)
+    out = _apply(tokenizer, messages, chat_template, name, tools, True, template_kwargs, tokenize=True)
+    return list(out["input_ids"])
+
+
+def render_text(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None, tools: Tools = None,
+                add_generation_prompt: bool = False, template_kwargs: Mapping[str, Any] | None = None) -> str:
+    """The conversation rendered as text (previews, tests)."""
+    chat_template, name = _chat_template(tokenizer, template, messages, tools)
+    return _apply(tokenizer, messages, chat_template, name, tools, add_generation_prompt, template_kwargs,
+                  tokenize=False)
+
+
+def _chat_template(tokenizer: Any, template: TemplateSpec | None, messages: Messages,
+                   tools: Tools) -> tuple[str, str]:
+    """(jinja text, a name for error messages), after the checks that need no rendering."""
+    if not messages:
+        raise UserError("the conversation has no messages", field="messages")
+    if template is not None:
+        _check_tool_support(template, messages, tools)
+        if "eos_token" in template.chat_template and getattr(tokenizer, "eos_token", None) is None:
+            raise UserError(f"template '{template.name}' ends each reply with the tokenizer's eos_token, but this "
+                            "tokenizer has none", field="template")
+        return template.chat_template, f"template '{template.name}'"
+    own = getattr(tokenizer, "chat_template", None)
+    if isinstance(own, Mapping):  # some tokenizers ship several named templates
+        own = own.get("tool_use") if tools and "tool_use" in own else own.get("default")
+    if not isinstance(own, str) or not own.strip():
+        raise UserError("the tokenizer has no chat_template; set `template:` to one of tuneforge's templates "
+                        "(see `tuneforge templates`)", field="template")
+    return own, _OWN
+
+
+def _check_tool_support(template: TemplateSpec, messages: Messages, tools: Tools) -> None:
+    if template.tool_format is not None:
+        return
+    if tools or any(m.get("role") == "tool" or m.get("tool_calls") for m in messages):
+        raise UserError(f"template '{template.name}' does not support tools, tool calls or tool results; "
+                        "use a template with tool support (e.g. qwen, qwen3, llama3, glm4, mistral)",
+                        field="template")
+
+
+def _check_fast(tokenizer: Any) -> None:
+    # Assistant masks map characters to tokens, which only the Rust ("fast") tokenizers can do.
+    if not getattr(tokenizer, "is_fast", True):
+        raise UserError("this tokenizer has no fast (tokenizer.json) version, which tuneforge needs to find the "
+                        "assistant tokens; set use_fast_tokenizer: true or convert the tokenizer", field="template")
+
+
+def _apply(tokenizer: Any, messages: Messages, chat_template: str, name: str, tools: Tools,
+           add_generation_prompt: bool, template_kwargs: Mapping[str, Any] | None, *, tokenize: bool) -> Any:
+    import jinja2  # transformers raises jinja2's TemplateError for `raise_exception` and undefined fields
+
+    kwargs: dict[str, Any] = dict(template_kwargs or {})
+    if getattr(tokenizer, "bos_token", None) is None:
+        kwargs.setdefault("bos_token", "")  # templates write `bos_token + …`; a model without one (Qwen) gets ""
+    if tokenize:
+        kwargs |= {"return_dict": True, "return_assistant_tokens_mask": has_generation_markers(chat_template)}
+    try:
+        return tokenizer.apply_chat_template(
+            [dict(m) for m in messages], chat_template=chat_template, tools=list(tools) if tools else None,
+            tokenize=tokenize, add_generation_prompt=add_generation_prompt, **kwargs)
+    except jinja2.TemplateError as exc:
+        raise UserError(f"{name} cannot render this conversation: {exc}", field="messages") from None
+
+
+def _render_by_prefixes(tokenizer: Any, messages: Messages, chat_template: str, tools: Tools,
+                        add_generation_prompt: bool, template_kwargs: Mapping[str, Any] | None) -> Rendered:
+    """Assistant spans of a template without generation markers, found by rendering growing prefixes.
+
+    The span of assistant message i is the text between the render of messages[:i] with the assistant header and
+    the render of messages[:i+1]; both must be prefixes of the whole conversation's text. That holds for most
+    templates, but not for ones that write a message differently once others follow it (Qwen3's think block) or
+    that add text after the last message (Phi-3's eos): those need `template:`.
+    """
+    def text(msgs: Messages, prompt: bool) -> str:
+        return _apply(tokenizer, msgs, chat_template, _OWN, tools, prompt, template_kwargs, tokenize=False)
+
+    full = text(messages, add_generation_prompt)
+    spans: list[tuple[int, int]] = []
+    for i, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        before = text(messages[:i], True) if i else ""  # a leading assistant turn starts at the beginning
+        after = text(messages[:i + 1], False)
+        if not (full.startswith(before) and full.startswith(after) and len(after) > len(before)):
+            raise UserError(f"{_OWN} writes assistant turn {i + 1} differently depending on what follows it, so "
+                            "its tokens cannot be located; set `template:` to the matching tuneforge template "
+                            "(see `tuneforge templates`)", field="template")
+        spans.append((len(before), len(after)))
+    encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    mask = [int(any(start <= tok_start < end for start, end in spans))
+            for tok_start, _ in encoding["offset_mapping"]]
+    return Rendered(list(encoding["input_ids"]), mask)
