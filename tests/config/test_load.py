@@ -124,3 +124,11 @@ def test_config_doc_is_generated_from_the_dataclasses():
 
     result = subprocess.run([sys.executable, str(REPO / "scripts/gen_config_doc.py"), "--check"])
     assert result.returncode == 0, "docs/config.md is stale: run python scripts/gen_config_doc.py"
+
+
+def test_an_override_can_cancel_a_file_value(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\ndeepspeed: ds_z3.json\n")
+    with pytest.raises(UserError, match="deepspeed — not supported yet"):
+        load_run_config(path)
+    load_run_config(path, ["deepspeed=null"])

@@ -47,4 +47,7 @@ IGNORED_KEYS = frozenset({"print_param_status", "use_swanlab", "swanlab_project"
 
 
 def is_empty_value(value: object) -> bool:
-    return value is None or value is False or value == "" or value == 0 or value == []
+    """None/false/0/empty, also as command-line strings ("null", "none", "false")."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"", "null", "none", "~", "false", "0"}
+    return value is None or value is False or value == 0 or value == []

@@ -108,23 +108,24 @@ def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
     """The validated, frozen configuration of one run."""
     raw, file = _read_source(source)
     extra = dict(overrides) if isinstance(overrides, Mapping) else parse_overrides(overrides)
+    # Later values win before anything is judged, so an override can also cancel a file's value.
+    merged = {str(k): (v, file) for k, v in raw.items()}
+    merged.update({str(k): (v, "command line") for k, v in extra.items()})
     errors: list[UserError] = []
     values: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
     types = {f.name: f.type for cls in GROUPS.values() for f in dataclasses.fields(cls)}
-    for origin, mapping in ((file, raw), ("command line", extra)):
-        for key, value in mapping.items():
-            key = str(key)
-            if key in FIELD_GROUP:
-                try:
-                    values[FIELD_GROUP[key]][key] = _coerce(value, str(types[key]))
-                except ValueError as exc:
-                    errors.append(UserError(str(exc), file=origin, field=key))
-            elif key in LATER_KEYS:
-                if not is_empty_value(value):
-                    errors.append(UserError(f"not supported yet ({LATER_KEYS[key]})", file=origin, field=key))
-            elif key not in IGNORED_KEYS:
-                known = list(FIELD_GROUP) + list(LATER_KEYS)
-                errors.append(UserError(f"unknown key{did_you_mean(key, known)}", file=origin, field=key))
+    for key, (value, origin) in merged.items():
+        if key in FIELD_GROUP:
+            try:
+                values[FIELD_GROUP[key]][key] = _coerce(value, str(types[key]))
+            except ValueError as exc:
+                errors.append(UserError(str(exc), file=origin, field=key))
+        elif key in LATER_KEYS:
+            if not is_empty_value(value):
+                errors.append(UserError(f"not supported yet ({LATER_KEYS[key]})", file=origin, field=key))
+        elif key not in IGNORED_KEYS:
+            known = list(FIELD_GROUP) + list(LATER_KEYS)
+            errors.append(UserError(f"unknown key{did_you_mean(key, known)}", file=origin, field=key))
     if errors:
         raise UserErrors(errors)
     config = RunConfig(**{group: cls(**values[group]) for group, cls in GROUPS.items()})
