@@ -34,6 +34,18 @@ def tiny_qwen(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def learner_qwen(tmp_path_factory) -> Path:
+    """A larger tiny Qwen2 (hidden 256) whose tokenizer also learned the bundled data: the model for tests
+    that judge how well training learns (a LoRA on hidden 64 random weights learns too slowly to judge)."""
+    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "learner-qwen",
+                           TinyModelSpec(arch="qwen2", template="qwen", hidden_size=256, intermediate_size=512,
+                                         num_layers=2, num_heads=4, num_kv_heads=2),
+                           extra_files=sorted(DATA_DIR.glob("*.json*")))
+
+
+@pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory) -> Path:
     from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
 

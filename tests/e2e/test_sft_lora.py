@@ -11,7 +11,7 @@ from tests.conftest import sft_config
 from tests.e2e.helpers import load_safetensors, logged_losses
 
 
-def test_lora_sft_learns_and_loads_in_plain_peft(tiny_qwen, tmp_path):
+def test_lora_sft_learns_and_loads_in_plain_peft(learner_qwen, tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
@@ -20,8 +20,9 @@ def test_lora_sft_learns_and_loads_in_plain_peft(tiny_qwen, tmp_path):
     from tuneforge.model.adapters import apply_adapter
     from tuneforge.model.load import load_model
 
-    config = sft_config(tiny_qwen, tmp_path / "run", num_train_epochs=8, plot_loss=True)
-    base_files = {p.name: p.read_bytes() for p in tiny_qwen.iterdir() if p.is_file()}
+    config = sft_config(learner_qwen, tmp_path / "run", lora_rank=16, num_train_epochs=25, logging_steps=5,
+                        lr_scheduler_type="cosine", plot_loss=True)
+    base_files = {p.name: p.read_bytes() for p in learner_qwen.iterdir() if p.is_file()}
     run = tuneforge.train(config)
 
     losses = logged_losses(run.path)
@@ -45,14 +46,15 @@ def test_lora_sft_learns_and_loads_in_plain_peft(tiny_qwen, tmp_path):
     for key, value in init_lora.items():
         saved_key = key.replace(".default", "")
         assert not torch.equal(trained[saved_key], value), f"{key} did not change"
-    assert {p.name: p.read_bytes() for p in tiny_qwen.iterdir() if p.is_file()} == base_files
+    assert {p.name: p.read_bytes() for p in learner_qwen.iterdir() if p.is_file()} == base_files
 
     # Plain peft reproduces tuneforge's model exactly.
     tok = AutoTokenizer.from_pretrained(run.path)
-    plain = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_qwen), run.path).eval()
+    plain = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(learner_qwen), run.path).eval()
     ours = HFEngine.load(run.path).model
-    ids = torch.tensor([tok.apply_chat_template([{"role": "user", "content": "What is the capital of Peru?"}],
-                                                add_generation_prompt=True)])
+    text = tok.apply_chat_template([{"role": "user", "content": "What is the capital of Peru?"}],
+                                   add_generation_prompt=True, tokenize=False)
+    ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
     with torch.no_grad():
         diff = (plain(ids).logits - ours(ids).logits).abs().max().item()
     assert diff < 1e-4
