@@ -77,9 +77,9 @@ def test_choices_and_cross_group_rules_are_collected():
 
 def test_keys_of_later_capabilities_say_not_supported_yet_unless_empty():
     base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
-    load_run_config({**base, "deepspeed": None, "pref_beta": None})  # empty values are fine
-    with pytest.raises(UserError, match=r"pref_beta — not supported yet \(preference"):
-        load_run_config({**base, "pref_beta": 0.1})
+    load_run_config({**base, "use_unsloth": None, "rope_scaling": False})  # empty values are fine
+    with pytest.raises(UserError, match=r"use_unsloth — not supported yet \(other engines"):
+        load_run_config({**base, "use_unsloth": True})
     with pytest.raises(UserError, match="stage — 'dpo' is not supported yet"):
         load_run_config({**base, "stage": "dpo"})
 
@@ -128,7 +128,7 @@ def test_config_doc_is_generated_from_the_dataclasses():
 
 def test_an_override_can_cancel_a_file_value(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\ndeepspeed: ds_z3.json\n")
-    with pytest.raises(UserError, match="deepspeed — not supported yet"):
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\nuse_unsloth: true\n")
+    with pytest.raises(UserError, match="use_unsloth — not supported yet"):
         load_run_config(path)
-    load_run_config(path, ["deepspeed=null"])
+    load_run_config(path, ["use_unsloth=null"])

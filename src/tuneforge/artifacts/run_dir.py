@@ -106,3 +106,21 @@ class RunDir:
         if not (p / CONFIG_FILE).is_file():
             raise UserError(f"not a tuneforge run folder (no {CONFIG_FILE})", file=str(p))
         return cls(p)
+
+
+def inference_keys(path: str | Path) -> dict[str, Any]:
+    """The model keys that load what a run folder holds: its base plus its adapter, or its full model, with
+    the template it was trained with — so `tuneforge chat saves/run1` needs no other flag."""
+    run = RunDir.open(path)
+    config = run.config
+    keys: dict[str, Any] = {"template": config.get("template"),
+                            "trust_remote_code": config.get("trust_remote_code", False)}
+    if run.is_adapter:
+        earlier = [p.strip() for p in (config.get("adapter_name_or_path") or "").split(",") if p.strip()]
+        if earlier and not config.get("create_new_adapter"):
+            earlier = earlier[:-1]  # that adapter was trained further: this folder holds its new state
+        keys.update(model_name_or_path=config["model_name_or_path"], finetuning_type="lora",
+                    adapter_name_or_path=",".join([*earlier, str(run.path)]))
+    else:
+        keys.update(model_name_or_path=str(run.path), finetuning_type=config.get("finetuning_type", "full"))
+    return keys

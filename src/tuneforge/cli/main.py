@@ -5,19 +5,41 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from tuneforge.cli import commands
-from tuneforge.core.errors import UserError
+from tuneforge.core.errors import UserError, did_you_mean
 from tuneforge.core.log import setup_logging
 
-COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
-    "train": (commands.cmd_train, "train a model from a YAML/JSON config (stages pt, sft)"),
-    "preview-data": (commands.cmd_preview_data, "show encoded examples with trained tokens highlighted"),
-    "make-tiny-model": (commands.cmd_make_tiny_model, "make a tiny local model + tokenizer for tests/demos"),
-    "templates": (commands.cmd_templates, "list the chat templates"),
-    "demo": (commands.cmd_demo, "fine-tune a tiny model on bundled data and show before/after"),
-    "env": (commands.cmd_env, "print library versions and devices (for bug reports)"),
-    "version": (commands.cmd_version, "print the tuneforge version"),
+# name → ("module:function", help). Imported only when run, so `tuneforge -h` stays instant and a command
+# whose module is absent says so instead of breaking the others.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("tuneforge.cli.commands:cmd_train", "train from a YAML/JSON config (pt, sft, rm, dpo, kto, ppo)"),
+    "preview-data": ("tuneforge.cli.commands:cmd_preview_data", "show encoded examples, trained tokens highlighted"),
+    "chat": ("tuneforge.cli.chat:cmd_chat", "chat in the terminal with a model or a run folder"),
+    "api": ("tuneforge.cli.api:cmd_api", "serve an OpenAI-compatible API (127.0.0.1 by default)"),
+    "predict": ("tuneforge.cli.predict:cmd_predict", "batch-generate over a dataset and score BLEU-4/ROUGE"),
+    "eval": ("tuneforge.cli.evaluate:cmd_eval", "multiple-choice benchmarks (MMLU, CMMLU, C-Eval style)"),
+    "export": ("tuneforge.cli.export:cmd_export", "merge adapters; export a model folder or GGUF + Modelfile"),
+    "estimate": ("tuneforge.cli.estimate:cmd_estimate", "estimate peak training memory from the config alone"),
+    "webui": ("tuneforge.cli.webui:cmd_webui", "the web UI (127.0.0.1:7860 by default)"),
+    "webchat": ("tuneforge.cli.webui:cmd_webchat", "a chat-only web page"),
+    "make-tiny-model": ("tuneforge.cli.commands:cmd_make_tiny_model", "make a tiny local model for tests/demos"),
+    "templates": ("tuneforge.cli.commands:cmd_templates", "list the chat templates"),
+    "demo": ("tuneforge.cli.commands:cmd_demo", "fine-tune a tiny model on bundled data, show before/after"),
+    "env": ("tuneforge.cli.commands:cmd_env", "print library versions and devices (for bug reports)"),
+    "version": ("tuneforge.cli.commands:cmd_version", "print the tuneforge version"),
 }
+
+
+def _resolve(target: str) -> Callable[[list[str]], int] | None:
+    import importlib
+
+    module_name, _, function = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, function)
 
 
 def usage() -> str:
@@ -32,13 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
-        from tuneforge.core.errors import did_you_mean
-
         print(f"error: unknown command '{name}'{did_you_mean(name, COMMANDS)}\n\n{usage()}", file=sys.stderr)
         return 2
     setup_logging()
+    run = _resolve(COMMANDS[name][0])
+    if run is None:
+        print(f"error: command '{name}' is not available in this version yet", file=sys.stderr)
+        return 2
     try:
-        return COMMANDS[name][0](rest)
+        return run(rest)
     except UserError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)
         return exc.exit_code

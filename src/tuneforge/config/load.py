@@ -104,8 +104,8 @@ def _read_source(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[st
 
 
 def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
-                    overrides: Sequence[str] | Mapping[str, Any] = ()) -> RunConfig:
-    """The validated, frozen configuration of one run."""
+                    overrides: Sequence[str] | Mapping[str, Any] = (), *, command: str = "train") -> RunConfig:
+    """The validated, frozen configuration of one run of `command` (train, chat, export, eval, …)."""
     raw, file = _read_source(source)
     extra = dict(overrides) if isinstance(overrides, Mapping) else parse_overrides(overrides)
     # Later values win before anything is judged, so an override can also cancel a file's value.
@@ -131,7 +131,7 @@ def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
     config = RunConfig(**{group: cls(**values[group]) for group, cls in GROUPS.items()})
     problems = [problem for group in GROUPS for problem in getattr(config, group).problems()]
     problems += [problem for group in GROUPS for problem in check_choices(getattr(config, group))]
-    problems += cross_group_problems(config)
+    problems += cross_group_problems(config, command)
     if problems:
         raise UserErrors([UserError(message, file=file, field=key) for key, message in problems])
     return config

@@ -7,11 +7,26 @@ if TYPE_CHECKING:
     from tuneforge.config.run import RunConfig
 
 
-def cross_group_problems(config: RunConfig) -> list[tuple[str, str]]:
+COMMANDS = ("train", "chat", "api", "predict", "export", "eval", "webui", "estimate")
+
+
+def cross_group_problems(config: RunConfig, command: str = "train") -> list[tuple[str, str]]:
+    """Rules across groups, for the command that will use the config (a chat needs no dataset)."""
+    out: list[tuple[str, str]] = []
+    if not config.model.model_name_or_path:
+        out.append(("model_name_or_path", "is required"))
+    if command in ("train", "estimate"):
+        out += _train_problems(config)
+    if command == "export" and not config.export.export_dir:
+        out.append(("export_dir", "is required"))
+    return out
+
+
+def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
     model, data, finetune, train = config.model, config.data, config.finetune, config.train
     out: list[tuple[str, str]] = []
-    if not model.model_name_or_path:
-        out.append(("model_name_or_path", "is required"))
+    if train.do_predict:
+        out.append(("do_predict", "not supported yet (inference and prediction)"))
     if train.do_train:
         if not data.dataset:
             out.append(("dataset", "is required when do_train is true"))

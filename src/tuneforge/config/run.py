@@ -6,12 +6,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.evaluate import EvaluateConfig
+from tuneforge.config.export import ExportConfig
 from tuneforge.config.finetune import FinetuneConfig
+from tuneforge.config.generation import GenerationConfig
 from tuneforge.config.model import ModelConfig
+from tuneforge.config.preference import PreferenceConfig
+from tuneforge.config.scale import ScaleConfig
 from tuneforge.config.train import TrainConfig
 
 GROUPS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "finetune": FinetuneConfig,
-                           "train": TrainConfig}
+                           "train": TrainConfig, "preference": PreferenceConfig, "scale": ScaleConfig,
+                           "generation": GenerationConfig, "evaluate": EvaluateConfig, "export": ExportConfig}
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,11 @@ class RunConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    preference: PreferenceConfig = dataclasses.field(default_factory=PreferenceConfig)
+    scale: ScaleConfig = dataclasses.field(default_factory=ScaleConfig)
+    generation: GenerationConfig = dataclasses.field(default_factory=GenerationConfig)
+    evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
+    export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
 
     def to_flat(self) -> dict[str, Any]:
         """Every key with its value, flat, as a YAML file accepted by `load_run_config` would hold it."""

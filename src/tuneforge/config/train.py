@@ -93,8 +93,6 @@ class TrainConfig:
             out.append(("learning_rate", "must be positive"))
         if not 0 <= self.warmup_ratio < 1:
             out.append(("warmup_ratio", "must be in [0, 1)"))
-        if self.do_predict:
-            out.append(("do_predict", "not supported yet"))
         if self.max_steps <= 0 and self.num_train_epochs <= 0:
             out.append(("num_train_epochs", "must be positive when max_steps is not set"))
         return out

@@ -1,0 +1,39 @@
+"""The `preference` group: reward modelling and preference / RL stages (rm, dpo, kto, ppo)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuneforge.config.fields import option
+
+
+@dataclass(frozen=True)
+class PreferenceConfig:
+    pref_beta: float = option(0.1, "Beta of the preference loss (strength of the KL constraint).")
+    pref_ftx: float = option(0.0, "Weight of an added SFT loss on the chosen answers.")
+    pref_bco_weight: float = option(0.0, "Weight of the BCO loss mixed into DPO.")
+    pref_loss: str = option("sigmoid", "DPO-family loss.", ("sigmoid", "hinge", "ipo", "kto_pair", "orpo", "simpo"))
+    dpo_label_smoothing: float = option(0.0, "Robust DPO label smoothing (0–0.5).")
+    kto_chosen_weight: float = option(1.0, "KTO weight of desirable examples.")
+    kto_rejected_weight: float = option(1.0, "KTO weight of undesirable examples.")
+    simpo_gamma: float = option(0.5, "SimPO target reward margin.")
+    ld_alpha: float | None = option(None, "LD-DPO length weight.")
+    ref_model: str | None = option(None, "Reference model (default: the policy's base, adapter disabled).")
+    ref_model_adapters: str | None = option(None, "Adapters of the reference model.")
+    ref_model_quantization_bit: int | None = option(None, "Quantize the reference model to 4 or 8 bits.")
+    reward_model: str | None = option(None, "Reward model folder (ppo), or an API URL with reward_model_type api.")
+    reward_model_adapters: str | None = option(None, "Adapters of the reward model.")
+    reward_model_quantization_bit: int | None = option(None, "Quantize the reward model to 4 or 8 bits.")
+    reward_model_type: str = option("lora", "How the reward model is given.", ("lora", "full", "api"))
+    ppo_buffer_size: int = option(1, "Mini-batches collected per PPO optimisation epoch.")
+    ppo_epochs: int = option(4, "PPO optimisation epochs per batch of rollouts.")
+    ppo_score_norm: bool = option(False, "Normalise rewards.")
+    ppo_target: float = option(6.0, "Target KL for the adaptive KL controller.")
+    ppo_whiten_rewards: bool = option(False, "Whiten rewards before computing advantages.")
+
+    def problems(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.pref_beta <= 0:
+            out.append(("pref_beta", "must be positive"))
+        if not 0 <= self.dpo_label_smoothing <= 0.5:
+            out.append(("dpo_label_smoothing", "must be in [0, 0.5]"))
+        return out
