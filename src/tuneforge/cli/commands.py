@@ -10,13 +10,6 @@ from pathlib import Path
 from tuneforge.core.errors import UserError
 
 
-def _config_and_overrides(argv: list[str]) -> tuple[str | None, list[str]]:
-    """`CONFIG.yaml k=v --k v` → (CONFIG.yaml, overrides); the config file is optional."""
-    if argv and not argv[0].startswith("--") and "=" not in argv[0]:
-        return argv[0], argv[1:]
-    return None, argv
-
-
 def cmd_train(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         from tuneforge.config.help import format_config_help
@@ -24,11 +17,18 @@ def cmd_train(argv: list[str]) -> int:
         print("usage: tuneforge train [CONFIG.yaml|.json] [key=value ...] [--key value ...]\n\n"
               "Keys are LLaMA-Factory's; command-line values override the file." + format_config_help())
         return 0
-    from tuneforge.config.load import load_run_config
+    from tuneforge.cli.launch import relaunch_if_distributed
+    from tuneforge.cli.source import load_command_config
     from tuneforge.training.stages import STAGES
 
-    source, overrides = _config_and_overrides(argv)
-    cfg = load_run_config(source, overrides)
+    cfg = load_command_config(argv, "train")
+    relaunched = relaunch_if_distributed(argv, cfg)
+    if relaunched is not None:
+        return relaunched
+    if cfg.train.do_predict and not cfg.train.do_train:  # LLaMA-Factory's predict YAMLs come through train
+        from tuneforge.cli.predict import predict_from_config
+
+        return predict_from_config(cfg)
     run = STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)
     if run is None:
         print(f"encoded data saved to {cfg.data.tokenized_path}; start training with the same config")
