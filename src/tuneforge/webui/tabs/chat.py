@@ -1,0 +1,111 @@
+"""The Chat tab: load a run folder (base + adapter + its template) or a model, talk to it, optionally see the
+base model's answer beside it, unload. Replies come from the shared inference engine."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tuneforge.core.errors import UserError
+from tuneforge.templates.registry import TEMPLATES
+from tuneforge.webui.context import UIContext
+from tuneforge.webui.models import past_runs
+
+
+@dataclass
+class LoadedModels:
+    """Engines held by this page's server (models are too large to keep per browser session)."""
+    tuned: object | None = None
+    base: object | None = None
+    name: str = ""
+    history: list = field(default_factory=list)
+
+
+def _base_of(path: str) -> str | None:
+    from pathlib import Path
+
+    from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
+
+    folder = Path(path)
+    if (folder / CONFIG_FILE).is_file() and RunDir(folder).is_adapter:
+        return RunDir(folder).config.get("model_name_or_path")
+    return None
+
+
+def build(ctx: UIContext, preset: str | None = None):
+    """The chat components; with `preset` (webchat), that model is filled in. Returns the load event's
+    trigger arguments so a page can load the preset when it opens."""
+    import gradio as gr
+
+    from tuneforge.inference.hf import HFEngine
+
+    loaded = LoadedModels()
+    ws = ctx.workspace
+    with gr.Row():
+        source = ctx.ui(gr.Dropdown(past_runs(ws.output_root), value=preset, allow_custom_value=True, scale=3,
+                                    label=ctx.t("adapter_run"), elem_id="chat-model"), "adapter_run")
+        template = ctx.field(gr.Dropdown([""] + sorted(TEMPLATES), value="", label="template",
+                                         elem_id="chat-template"), "template")
+        load = ctx.ui(gr.Button(ctx.t("chat_load"), variant="primary", elem_id="chat-load"), "chat_load", "value")
+        unload = ctx.ui(gr.Button(ctx.t("chat_unload"), elem_id="chat-unload"), "chat_unload", "value")
+    status = gr.Markdown(ctx.t("chat_not_loaded"), elem_id="chat-status")
+    system = ctx.ui(gr.Textbox(label=ctx.t("system"), elem_id="chat-system"), "system")
+    compare = ctx.ui(gr.Checkbox(label=ctx.t("chat_compare"), elem_id="chat-compare"), "chat_compare")
+    with gr.Row():
+        tuned_box = ctx.ui(gr.Chatbot(label=ctx.t("chat_tuned"), elem_id="chat-tuned", height=320), "chat_tuned")
+        base_box = ctx.ui(gr.Chatbot(label=ctx.t("chat_base"), elem_id="chat-base", height=320, visible=False),
+                          "chat_base")
+    with gr.Row():
+        message = ctx.ui(gr.Textbox(label=ctx.t("chat_input"), scale=4, elem_id="chat-input"), "chat_input")
+        send = ctx.ui(gr.Button(ctx.t("chat_send"), variant="primary", elem_id="chat-send"), "chat_send", "value")
+        clear = ctx.ui(gr.Button(ctx.t("chat_clear"), elem_id="chat-clear"), "chat_clear", "value")
+
+    def on_load(path, template_name, want_base):
+        try:
+            folder = str(ws.inside(path, ws.output_root, "model")) if path and not _looks_like_hub(path) else path
+            if not folder:
+                raise UserError("choose a run folder or a model", field="model")
+            loaded.tuned = HFEngine.load(folder, template=template_name or None)
+            base = _base_of(folder)
+            loaded.base = HFEngine.load(base, template=loaded.tuned.template.name if loaded.tuned.template
+                                        else None) if (want_base and base) else None
+            loaded.name = folder
+            return f"{ctx.t('chat_loaded')}: `{folder}`"
+        except UserError as exc:
+            return f"error: {exc.format()}"
+
+    def on_unload():
+        loaded.tuned = loaded.base = None
+        return ctx.t("chat_unloaded"), [], []
+
+    def on_send(text, system_prompt, tuned_history, base_history, want_base):
+        if loaded.tuned is None:
+            return "", tuned_history, base_history, ctx.t("chat_not_loaded")
+        prefix = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        turn = [{"role": "user", "content": text}]
+        tuned_history = list(tuned_history) + turn
+        reply = loaded.tuned.chat(prefix + _plain(tuned_history), max_new_tokens=128)
+        tuned_history.append({"role": "assistant", "content": reply})
+        if want_base and loaded.base is not None:
+            base_history = list(base_history) + turn
+            base_history.append({"role": "assistant",
+                                 "content": loaded.base.chat(prefix + _plain(base_history), max_new_tokens=128)})
+        return "", tuned_history, base_history, gr.update()
+
+    load.click(on_load, [source, template, compare], status)
+    unload.click(on_unload, None, [status, tuned_box, base_box])
+    compare.change(lambda on: gr.update(visible=on), compare, base_box)
+    for trigger in (send.click, message.submit):
+        trigger(on_send, [message, system, tuned_box, base_box, compare], [message, tuned_box, base_box, status])
+    clear.click(lambda: ([], []), None, [tuned_box, base_box])
+    return on_load, [source, template, compare], status
+
+
+def _plain(history: list) -> list[dict]:
+    """Gradio message dicts → plain role/content dicts for the engine."""
+    return [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else
+             " ".join(part.get("text", "") for part in m["content"] if isinstance(part, dict))} for m in history]
+
+
+def _looks_like_hub(path: str) -> bool:
+    from pathlib import Path
+
+    return not Path(path).exists() and path.count("/") == 1 and not path.startswith((".", "/", "~"))
