@@ -169,3 +169,48 @@ def check_order(raw: RawRow, turns: list[Turn], names: dict[str, str], *, rankin
                                 f"answers are in chosen/rejected), it ends with {prev.tag!r}")
     if not ranking and prev.kind not in ANSWER_KINDS:
         raise fail(raw, column, f"must end with a {names['assistant']!r} message, it ends with {prev.tag!r}")
+
+
+# (row, spec, one message item, where it is) → its turn kind and canonical message
+ItemParser = Callable[[RawRow, DatasetSpec, Any, str], "tuple[Turn, dict[str, Any]]"]
+
+
+def parse_answer(raw: RawRow, spec: DatasetSpec, column: str | None, parse_item: ItemParser) -> dict[str, Any]:
+    """A ranking row's chosen/rejected: one assistant (or tool-call) message."""
+    value = get(raw, column)
+    if value is MISSING:
+        raise fail(raw, column, "missing")
+    turn, message = parse_item(raw, spec, value, str(column))
+    if turn.kind not in ANSWER_KINDS:
+        raise fail(raw, turn.field, f"expected {spec.tags.assistant_tag!r}, got {turn.tag!r}")
+    return message
+
+
+def parse_conversation(raw: RawRow, spec: DatasetSpec, stage: str, parse_item: ItemParser,
+                       names: dict[str, str], *, repeat_observation: bool = False) -> Parsed:
+    """A message-list row (sharegpt, openai) → Parsed, with the turn order checked."""
+    column = spec.columns.messages
+    items = get(raw, column)
+    if items is MISSING:
+        raise fail(raw, column, "missing")
+    if not isinstance(items, list) or not items:
+        raise fail(raw, column, "expected a non-empty list of messages")
+    system = text_value(raw, spec.columns.system, required=False)
+    turns: list[Turn] = []
+    messages: list[dict[str, Any]] = []
+    for i, item in enumerate(items):
+        turn, message = parse_item(raw, spec, item, f"{column}[{i}]")
+        if turn.kind == "system":
+            if i != 0:
+                raise fail(raw, turn.field, "a system message is only allowed as the first message")
+            system = message["content"]
+            continue
+        turns.append(turn)
+        messages.append(message)
+    check_order(raw, turns, names, ranking=spec.ranking, column=str(column), repeat_observation=repeat_observation)
+    if system.strip():
+        messages.insert(0, {"role": "system", "content": system})
+    chosen = parse_answer(raw, spec, spec.columns.chosen, parse_item) if spec.ranking else None
+    rejected = parse_answer(raw, spec, spec.columns.rejected, parse_item) if spec.ranking else None
+    return Parsed(messages=tuple(messages), tools=tools_value(raw, spec.columns.tools), chosen=chosen,
+                  rejected=rejected, label=kto_label(raw, spec, stage))

@@ -8,8 +8,7 @@ from typing import Any
 
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.example import Message
-from tuneforge.data.formats.common import (MISSING, Parsed, Turn, check_order, fail, get, kto_label,
-                                           text_value, tool_calls, tools_value)
+from tuneforge.data.formats.common import MISSING, Parsed, Turn, fail, parse_conversation, tool_calls
 from tuneforge.data.readers import RawRow
 
 TOOL_KEYS = ("tool_call_id", "name")  # kept on tool results so templates can pair them with their call
@@ -59,41 +58,8 @@ def _message(raw: RawRow, spec: DatasetSpec, item: Any, where: str) -> tuple[Tur
     return Turn(kind, role, role_field), message
 
 
-def _answer(raw: RawRow, spec: DatasetSpec, column: str | None) -> Message:
-    value = get(raw, column)
-    if value is MISSING:
-        raise fail(raw, column, "missing")
-    turn, message = _message(raw, spec, value, str(column))
-    if turn.kind not in ("assistant", "function"):
-        raise fail(raw, turn.field, f"expected {spec.tags.assistant_tag!r}, got {turn.tag!r}")
-    return message
-
-
 def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
-    column = spec.columns.messages
-    items = get(raw, column)
-    if items is MISSING:
-        raise fail(raw, column, "missing")
-    if not isinstance(items, list) or not items:
-        raise fail(raw, column, "expected a non-empty list of messages")
-    system = text_value(raw, spec.columns.system, required=False)
-    turns: list[Turn] = []
-    messages: list[Message] = []
-    for i, item in enumerate(items):
-        turn, message = _message(raw, spec, item, f"{column}[{i}]")
-        if turn.kind == "system":
-            if i != 0:
-                raise fail(raw, turn.field, "a system message is only allowed as the first message")
-            system = message["content"]
-            continue
-        turns.append(turn)
-        messages.append(message)
-    names = {"user": spec.tags.user_tag, "assistant": spec.tags.assistant_tag,
-             "observation": spec.tags.observation_tag, "function": f"{spec.tags.assistant_tag} with tool_calls"}
-    check_order(raw, turns, names, ranking=spec.ranking, column=str(column), repeat_observation=True)
-    if system.strip():
-        messages.insert(0, {"role": "system", "content": system})
-    chosen = _answer(raw, spec, spec.columns.chosen) if spec.ranking else None
-    rejected = _answer(raw, spec, spec.columns.rejected) if spec.ranking else None
-    return Parsed(messages=tuple(messages), tools=tools_value(raw, spec.columns.tools), chosen=chosen,
-                  rejected=rejected, label=kto_label(raw, spec, stage))
+    tags = spec.tags
+    names = {"user": tags.user_tag, "assistant": tags.assistant_tag, "observation": tags.observation_tag,
+             "function": f"{tags.assistant_tag} with tool_calls"}
+    return parse_conversation(raw, spec, stage, _message, names, repeat_observation=True)

@@ -10,8 +10,7 @@ from typing import Any
 
 from tuneforge.data.dataset_info import DatasetSpec, Tags
 from tuneforge.data.example import Message
-from tuneforge.data.formats.common import (MISSING, Parsed, Turn, check_order, fail, get, kto_label,
-                                           text_value, tool_calls, tools_value)
+from tuneforge.data.formats.common import MISSING, Parsed, Turn, fail, parse_conversation, tool_calls
 from tuneforge.data.readers import RawRow
 
 
@@ -52,40 +51,12 @@ def _turn(raw: RawRow, spec: DatasetSpec, item: Any, where: str) -> tuple[Turn, 
     return Turn(kinds[tag], tag, role_field), content
 
 
-def _answer(raw: RawRow, spec: DatasetSpec, column: str | None) -> Message:
-    """A ranking row's chosen/rejected: one assistant (or function_call) turn."""
-    value = get(raw, column)
-    if value is MISSING:
-        raise fail(raw, column, "missing")
-    turn, content = _turn(raw, spec, value, str(column))
-    if turn.kind not in ("assistant", "function"):
-        raise fail(raw, turn.field, f"expected {spec.tags.assistant_tag!r}, got {turn.tag!r}")
-    return _message(raw, turn.kind, content, f"{column}.{spec.tags.content_tag}")
+def _item(raw: RawRow, spec: DatasetSpec, item: Any, where: str) -> tuple[Turn, Message]:
+    turn, content = _turn(raw, spec, item, where)
+    if turn.kind == "system":
+        return turn, {"role": "system", "content": content}
+    return turn, _message(raw, turn.kind, content, f"{where}.{spec.tags.content_tag}")
 
 
 def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
-    column = spec.columns.messages
-    items = get(raw, column)
-    if items is MISSING:
-        raise fail(raw, column, "missing")
-    if not isinstance(items, list) or not items:
-        raise fail(raw, column, "expected a non-empty list of messages")
-    system = text_value(raw, spec.columns.system, required=False)
-    turns: list[Turn] = []
-    messages: list[Message] = []
-    for i, item in enumerate(items):
-        turn, content = _turn(raw, spec, item, f"{column}[{i}]")
-        if turn.kind == "system":
-            if i != 0:
-                raise fail(raw, turn.field, "a system message is only allowed as the first message")
-            system = content
-            continue
-        turns.append(turn)
-        messages.append(_message(raw, turn.kind, content, f"{column}[{i}].{spec.tags.content_tag}"))
-    check_order(raw, turns, _names(spec.tags), ranking=spec.ranking, column=str(column))
-    if system.strip():
-        messages.insert(0, {"role": "system", "content": system})
-    chosen = _answer(raw, spec, spec.columns.chosen) if spec.ranking else None
-    rejected = _answer(raw, spec, spec.columns.rejected) if spec.ranking else None
-    return Parsed(messages=tuple(messages), tools=tools_value(raw, spec.columns.tools), chosen=chosen,
-                  rejected=rejected, label=kto_label(raw, spec, stage))
+    return parse_conversation(raw, spec, stage, _item, _names(spec.tags))
