@@ -66,7 +66,7 @@ def build_form(ctx: UIContext, lang_box, source, form: CommandForm) -> None:
             fields.append(ctx.field(component, key))
     run = ctx.ui(gr.Button(ctx.t(form.button), variant="primary", elem_id=f"btn-{form.command}"), form.button,
                  "value")
-    panel = job_panel.build(ctx, lang_box)
+    panel = job_panel.build(ctx, lang_box, with_plot=False, prefix=form.command)
     shown = ctx.ui(gr.JSON(label=ctx.t("eval_results"), elem_id=f"{form.command}-results"), "eval_results")
 
     def on_run(lang, model, *values):

@@ -47,14 +47,22 @@ def refresh(folder: str | None, lang: str):
     return status_markdown(folder, lang), loss_frame(folder), log
 
 
-def build(ctx: UIContext, lang_box) -> JobPanel:
+def build(ctx: UIContext, lang_box, *, with_plot: bool = True, prefix: str = "job") -> JobPanel:
+    """Status, (loss curve,) log; element ids start with `prefix` so several panels can share a page."""
     import gradio as gr
 
     folder = gr.State(None)
-    status = gr.Markdown(ctx.t("status_idle"), elem_id="job-status")
-    plot = ctx.ui(gr.LinePlot(loss_frame(None), x="step", y="loss", label=ctx.t("loss"), height=260,
-                              elem_id="loss-plot"), "loss")
-    log = ctx.ui(gr.Textbox(label=ctx.t("log"), lines=8, max_lines=12, interactive=False, elem_id="job-log"), "log")
+    status = gr.Markdown(ctx.t("status_idle"), elem_id=f"{prefix}-status")
+    plot = None
+    if with_plot:
+        plot = ctx.ui(gr.LinePlot(loss_frame(None), x="step", y="loss", label=ctx.t("loss"), height=260,
+                                  elem_id="loss-plot"), "loss")
+    log = ctx.ui(gr.Textbox(label=ctx.t("log"), lines=8, max_lines=12, interactive=False,
+                            elem_id=f"{prefix}-log"), "log")
     timer = gr.Timer(1.0)
-    timer.tick(refresh, inputs=[folder, lang_box], outputs=[status, plot, log])
+    if with_plot:
+        timer.tick(refresh, inputs=[folder, lang_box], outputs=[status, plot, log])
+    else:
+        timer.tick(lambda f, lang: (status_markdown(f, lang), jobs.tail(Path(f)) if f else ""),
+                   inputs=[folder, lang_box], outputs=[status, log])
     return JobPanel(folder, status, plot, log)
