@@ -1,0 +1,110 @@
+"""Checks on the adapters an export merges, made before any model loads: the folders hold an adapter, and its
+LoRA matrices fit the base model's layers (read from the base's safetensors headers, no weights loaded)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tuneforge.core.errors import UserError
+
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+# base_model.model.<module>.lora_A[.<adapter>].weight → <module>
+LORA_KEY = re.compile(r"^(?:base_model\.model\.)?(?P<module>.+?)\.lora_(?P<ab>[AB])(?:\.[^.]+)?\.weight$")
+
+
+def check_adapter_files(path: str) -> Path:
+    """The adapter folder, or a one-line UserError naming what is missing."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise UserError("adapter folder not found", file=path, field="adapter_name_or_path")
+    if not (folder / "adapter_config.json").is_file():
+        raise UserError("no adapter_config.json in this folder (not a LoRA adapter)", file=path,
+                        field="adapter_name_or_path")
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise UserError(f"adapter_config.json is there but the weights are missing ({' or '.join(ADAPTER_WEIGHTS)})",
+                        file=path, field="adapter_name_or_path")
+    return folder
+
+
+def _base_shapes(base: Path) -> dict[str, tuple[int, ...]]:
+    """Weight name → shape from the base folder's safetensors headers ({} if it has none)."""
+    from safetensors import safe_open
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for file in sorted(base.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 - safe_open is not iterable
+                shapes[key] = tuple(handle.get_slice(key).get_shape())
+    return shapes
+
+
+def _adapter_shapes(folder: Path) -> dict[str, tuple[int, ...]]:
+    file = folder / "adapter_model.safetensors"
+    if not file.is_file():
+        return {}
+    from safetensors import safe_open
+
+    with safe_open(str(file), framework="pt") as handle:
+        return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118
+
+
+def _trained_on(folder: Path) -> str:
+    config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    return str(config.get("base_model_name_or_path") or "an unknown model")
+
+
+def check_adapter_fits(base_path: str, adapter: Path) -> None:
+    """Raise if a LoRA matrix of `adapter` does not fit the base layer it targets (other base model)."""
+    base = Path(base_path).expanduser()
+    shapes = _base_shapes(base) if base.is_dir() else {}
+    if not shapes:
+        return  # hub id or .bin base: peft's own load reports a mismatch later
+    for key, shape in _adapter_shapes(adapter).items():
+        match = LORA_KEY.match(key)
+        if not match or len(shape) != 2:
+            continue
+        module = match.group("module")
+        weight = shapes.get(f"{module}.weight")
+        if weight is None:
+            raise UserError(f"the adapter targets '{module}', which the base model does not have: it was trained "
+                            f"on {_trained_on(adapter)}, not on {base_path}", file=str(adapter),
+                            field="adapter_name_or_path")
+        out_features, in_features = weight
+        expected = shape[1] if match.group("ab") == "A" else shape[0]
+        actual = in_features if match.group("ab") == "A" else out_features
+        if expected != actual:
+            raise UserError(f"the adapter does not fit this base model ('{module}' has {in_features}→"
+                            f"{out_features} features here, the adapter expects "
+                            f"{'input' if match.group('ab') == 'A' else 'output'} size {expected}): it was trained "
+                            f"on {_trained_on(adapter)}", file=str(adapter), field="adapter_name_or_path")
+
+
+_SAME_MODEL_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "vocab_size", "intermediate_size")
+
+
+def check_same_base(base_path: str, adapter: Path) -> None:
+    """When the model the adapter names is a local folder, its config must describe the same model as the base
+    (shapes alone cannot tell a Llama from a Qwen2 of the same size)."""
+    trained_on = Path(_trained_on(adapter)).expanduser()
+    base = Path(base_path).expanduser()
+    if not ((trained_on / "config.json").is_file() and (base / "config.json").is_file()):
+        return  # a hub id or a moved folder: the shape check is all we can do
+    if trained_on.resolve() == base.resolve():
+        return
+    theirs = json.loads((trained_on / "config.json").read_text(encoding="utf-8"))
+    ours = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    differ = [k for k in _SAME_MODEL_KEYS if theirs.get(k) != ours.get(k)]
+    if differ:
+        raise UserError(f"the adapter was trained on {trained_on}, a different model than {base_path} "
+                        f"({', '.join(f'{k} {theirs.get(k)} vs {ours.get(k)}' for k in differ)})",
+                        file=str(adapter), field="adapter_name_or_path")
+
+
+def check_adapters(base_path: str, adapter_paths: list[str]) -> list[Path]:
+    """Every adapter folder checked (files present, same base model, shapes fit), in merge order."""
+    folders = [check_adapter_files(path) for path in adapter_paths]
+    for folder in folders:
+        check_same_base(base_path, folder)
+        check_adapter_fits(base_path, folder)
+    return folders

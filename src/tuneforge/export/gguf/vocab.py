@@ -1,0 +1,122 @@
+"""Tokenizer metadata for GGUF: byte-level BPE ("gpt2" in llama.cpp's terms) tokens, token types, merges,
+special token ids, add_bos/add_eos, the pre-tokenizer name llama.cpp maps to the split regex, and the chat
+template. Read from the tokenizer's own tokenizer.json (`backend_tokenizer`), so what llama.cpp gets is exactly
+what transformers tokenizes with.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import gguf
+
+from tuneforge.core.errors import UserError
+
+# tokenizer.json split regex → llama.cpp's pre-tokenizer name (llama-vocab.cpp picks the regex by this name).
+PRE_TOKENIZERS: dict[str, str] = {
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+":
+        "qwen2",
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+":
+        "llama-bpe",
+}
+_GPT2 = "gpt-2"  # a plain ByteLevel pre-tokenizer with its built-in (GPT-2) regex
+
+
+@dataclass(frozen=True)
+class VocabMeta:
+    tokens: list[str]
+    token_types: list[int]
+    merges: list[str]
+    pre: str
+    special_ids: dict[str, int]  # bos/eos/eot/unk/pad → id
+    add_bos: bool
+    add_eos: bool
+
+
+def _pre_tokenizer_name(pre: dict[str, Any] | None) -> str:
+    steps = (pre or {}).get("pretokenizers", [pre] if pre else [])
+    regexes = [s.get("pattern", {}).get("Regex") for s in steps if s.get("type") == "Split"]
+    byte_level = [s for s in steps if s.get("type") == "ByteLevel"]
+    if not byte_level:
+        raise UserError("GGUF export supports byte-level BPE tokenizers (Qwen, Llama 3, GPT-2 style); this "
+                        "tokenizer has no ByteLevel pre-tokenizer", field="export_format")
+    if regexes:
+        if regexes[0] in PRE_TOKENIZERS:
+            return PRE_TOKENIZERS[regexes[0]]
+        raise UserError(f"GGUF export does not know llama.cpp's name for this tokenizer's split regex "
+                        f"{regexes[0]!r}", field="export_format")
+    if byte_level[0].get("use_regex", True):
+        return _GPT2
+    raise UserError("this byte-level tokenizer has no split regex llama.cpp could reproduce", field="export_format")
+
+
+def _merges(model: dict[str, Any]) -> list[str]:
+    merges = model.get("merges") or []
+    out = []
+    for merge in merges:
+        if isinstance(merge, str):
+            out.append(merge)
+        else:  # [left, right]; a space inside a part is written as U+0120 + 256 like llama.cpp's converter
+            out.append(" ".join("".join(chr(ord(c) + 256) if c == " " else c for c in part) for part in merge))
+    return out
+
+
+def _token_type(token_id: int, added: dict[int, Any]) -> int:
+    if token_id not in added:
+        return gguf.TokenType.NORMAL
+    return gguf.TokenType.CONTROL if added[token_id].special else gguf.TokenType.USER_DEFINED
+
+
+def _adds(tokenizer, token_id: int | None, first: bool) -> bool:
+    """Whether the tokenizer adds this special token by itself when encoding plain text."""
+    if token_id is None:
+        return False
+    ids = tokenizer("a", add_special_tokens=True)["input_ids"]
+    return bool(ids) and (ids[0] if first else ids[-1]) == token_id
+
+
+def vocab_meta(tokenizer, vocab_size: int, end_of_turn: str | None) -> VocabMeta:
+    """Everything llama.cpp needs to tokenize exactly as this (fast) tokenizer does."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise UserError("GGUF export needs a fast tokenizer (tokenizer.json)", field="export_format")
+    data = json.loads(backend.to_str())
+    model = data.get("model", {})
+    if model.get("type") != "BPE":
+        raise UserError(f"GGUF export supports BPE tokenizers; this one is {model.get('type')}",
+                        field="export_format")
+    pre = _pre_tokenizer_name(data.get("pre_tokenizer"))
+    reverse = {i: t for t, i in tokenizer.get_vocab().items()}
+    added = dict(tokenizer.added_tokens_decoder)
+    tokens, types = [], []
+    for i in range(vocab_size):
+        if i in reverse:
+            tokens.append(reverse[i])
+            types.append(_token_type(i, added))
+        else:  # embedding rows beyond the tokenizer (padded vocab)
+            tokens.append(f"[PAD{i}]")
+            types.append(gguf.TokenType.UNUSED)
+    special = {"bos": tokenizer.bos_token_id, "eos": tokenizer.eos_token_id, "unk": tokenizer.unk_token_id,
+               "pad": tokenizer.pad_token_id}
+    if end_of_turn is not None:
+        eot = tokenizer.convert_tokens_to_ids(end_of_turn)
+        if eot is not None and eot != tokenizer.unk_token_id and eot != special["eos"]:
+            special["eot"] = eot
+    special = {k: int(v) for k, v in special.items() if v is not None and 0 <= v < vocab_size}
+    return VocabMeta(tokens, [int(t) for t in types], _merges(model), pre, special,
+                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False))
+
+
+def add_vocab(writer: gguf.GGUFWriter, meta: VocabMeta, chat_template: str | None) -> None:
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre(meta.pre)
+    writer.add_token_list(meta.tokens)
+    writer.add_token_types(meta.token_types)
+    writer.add_token_merges(meta.merges)
+    for kind, token_id in meta.special_ids.items():
+        getattr(writer, f"add_{kind}_token_id")(token_id)
+    writer.add_add_bos_token(meta.add_bos)
+    writer.add_add_eos_token(meta.add_eos)
+    if chat_template:
+        writer.add_chat_template(chat_template)

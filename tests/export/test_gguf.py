@@ -1,0 +1,127 @@
+"""Definition of done 2: GGUF files written by the pure-Python writer read back with gguf.GGUFReader — every
+tensor present with its shape, values within the type's tolerance, tokenizer metadata complete — and the
+read-back check fails loudly when the file does not match its source."""
+from __future__ import annotations
+
+import gguf
+import numpy as np
+import pytest
+
+from tuneforge.export.gguf.tensors import permute
+from tuneforge.export.gguf.write import write_gguf
+from tuneforge.export.verify import check_gguf
+from tuneforge.templates.registry import get_template
+
+Q = gguf.GGMLQuantizationType
+TOLERANCE = {"f32": 0.0, "f16": 1e-3, "bf16": 8e-3, "q8_0": 1 / 127, "q4_0": 1 / 7}
+
+
+def _load(path, template: str):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    tokenizer.chat_template = get_template(template).export_chat_template()
+    return AutoModelForCausalLM.from_pretrained(str(path)).eval(), tokenizer
+
+
+def _hf_name(gguf_name: str) -> str:
+    names = {"token_embd": "model.embed_tokens", "output_norm": "model.norm", "output": "lm_head"}
+    layer = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+             "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+             "ffn_down": "mlp.down_proj", "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm"}
+    parts = gguf_name.split(".")
+    if parts[0] == "blk":
+        return f"model.layers.{parts[1]}.{layer[parts[2]]}.{parts[3]}"
+    return f"{names[parts[0]]}.{parts[1]}"
+
+
+@pytest.mark.parametrize("gguf_type", ["f32", "f16", "bf16", "q8_0", "q4_0"])
+@pytest.mark.parametrize("arch", ["qwen2", "llama"])
+def test_gguf_reads_back_with_every_tensor(arch, gguf_type, tiny_qwen, tiny_llama, tmp_path):
+    model, tokenizer = _load(tiny_qwen if arch == "qwen2" else tiny_llama, "qwen" if arch == "qwen2" else "llama3")
+    path = write_gguf(model, tokenizer, tmp_path / "m.gguf", gguf_type)
+    reader = gguf.GGUFReader(str(path))
+    state = {k: v.float().numpy() for k, v in model.state_dict().items()}
+    stored = {t.name: t for t in reader.tensors}
+    assert set(map(_hf_name, stored)) == set(state)  # every weight, nothing else (untied lm_head kept)
+    heads, kv_heads = model.config.num_attention_heads, model.config.num_key_value_heads
+    for name, tensor in stored.items():
+        source = state[_hf_name(name)]
+        if arch == "llama" and name.split(".")[2:3] in (["attn_q"], ["attn_k"]):
+            source = permute(source, heads if "attn_q" in name else kv_heads)  # GGML's rope layout
+        assert tuple(reversed(tensor.shape.tolist())) == source.shape, name
+        values = gguf.quants.dequantize(tensor.data, tensor.tensor_type).reshape(source.shape)
+        if source.ndim == 1:
+            assert tensor.tensor_type == Q.F32, name  # norms and biases stay f32
+        bound = TOLERANCE[gguf_type] * np.abs(source).max() + 1e-8
+        assert np.abs(values - source).max() <= bound, name
+    if arch == "qwen2":
+        assert "blk.0.attn_q.bias" in stored and "blk.1.attn_v.bias" in stored
+
+
+def _field(reader, key):
+    return reader.fields[key].contents()
+
+
+@pytest.mark.parametrize("arch", ["qwen2", "llama"])
+def test_tokenizer_metadata_is_complete(arch, tiny_qwen, tiny_llama, tmp_path):
+    import json
+
+    template = "qwen" if arch == "qwen2" else "llama3"
+    model, tokenizer = _load(tiny_qwen if arch == "qwen2" else tiny_llama, template)
+    spec = get_template(template)
+    path = write_gguf(model, tokenizer, tmp_path / "m.gguf", "f16", end_of_turn=spec.end_of_turn(tokenizer.eos_token))
+    reader = gguf.GGUFReader(str(path))
+    assert _field(reader, "general.architecture") == arch
+    assert _field(reader, "tokenizer.ggml.model") == "gpt2"
+    assert _field(reader, "tokenizer.ggml.pre") == "qwen2"  # the tiny tokenizers split with Qwen2's regex
+    tokens = _field(reader, "tokenizer.ggml.tokens")
+    vocab = tokenizer.get_vocab()
+    assert len(tokens) == model.config.vocab_size and all(vocab[t] == i for i, t in enumerate(tokens))
+    merges = json.loads(tokenizer.backend_tokenizer.to_str())["model"]["merges"]
+    assert len(_field(reader, "tokenizer.ggml.merges")) == len(merges) > 100
+    types = _field(reader, "tokenizer.ggml.token_type")
+    for token in spec.special_tokens:
+        assert types[vocab[token]] == gguf.TokenType.CONTROL, token
+    assert types[vocab["a"]] == gguf.TokenType.NORMAL
+    assert _field(reader, "tokenizer.ggml.eos_token_id") == tokenizer.eos_token_id
+    assert _field(reader, "tokenizer.ggml.padding_token_id") == tokenizer.pad_token_id
+    assert _field(reader, "tokenizer.ggml.add_bos_token") is False  # the tiny tokenizers add no BOS themselves
+    if arch == "llama":
+        assert _field(reader, "tokenizer.ggml.bos_token_id") == vocab["<|begin_of_text|>"]
+    assert _field(reader, "tokenizer.chat_template") == spec.export_chat_template()
+    assert _field(reader, f"{arch}.block_count") == 2 and _field(reader, f"{arch}.attention.head_count_kv") == 2
+
+
+def test_read_back_check_fails_on_a_mismatch(tiny_qwen, tmp_path):
+    import torch
+
+    model, tokenizer = _load(tiny_qwen, "qwen")
+    path = write_gguf(model, tokenizer, tmp_path / "m.gguf", "q8_0")
+    good = check_gguf(path, model, "q8_0", tokenizer.chat_template, model.config.vocab_size)
+    assert good.passed and good.details["tensors"] == len(gguf.GGUFReader(str(path)).tensors)
+    with torch.no_grad():
+        model.model.layers[1].mlp.down_proj.weight.mul_(1.5)  # the file no longer matches this model
+    bad = check_gguf(path, model, "q8_0", "another template", model.config.vocab_size)
+    assert not bad.passed
+    assert any("blk.1.ffn_down.weight" in p for p in bad.details["problems"])
+    assert any("chat_template" in p for p in bad.details["problems"])
+
+
+def test_gguf_export_through_the_cli_writes_modelfile_and_report(tiny_llama, tmp_path, capsys):
+    import json
+
+    from tuneforge.cli.main import main
+
+    code = main(["export", str(tiny_llama), f"export_dir={tmp_path / 'g'}", "export_format=gguf",
+                 "gguf_type=q8_0", "template=llama3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "verify gguf:" in out and "verify merge:" in out
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["Modelfile", "export_verify.json",
+                                                                 "model-q8_0.gguf"]
+    report = json.loads((tmp_path / "g" / "export_verify.json").read_text())
+    assert report["passed"] and [c["name"] for c in report["checks"]] == ["merge", "gguf"]
+    modelfile = (tmp_path / "g" / "Modelfile").read_text()
+    assert "FROM ./model-q8_0.gguf" in modelfile and "PARAMETER stop <|eot_id|>" in modelfile
+    assert modelfile.count("<|begin_of_text|>") == 1  # the tokenizer adds no BOS, so the TEMPLATE writes it

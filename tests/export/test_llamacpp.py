@@ -1,0 +1,141 @@
+"""Definition of done 3 and 5: llama.cpp itself (through llama-cpp-python) loads the GGUF files the pure-Python
+writer produces and computes what transformers computes; a LoRA fine-tune survives merge → GGUF → llama.cpp.
+
+llama-cpp-python compiles llama.cpp from source (~8 min on 2 cores; pip caches the wheel):
+    CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -c constraints.txt llama-cpp-python
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import sft_config
+
+llama_cpp = pytest.importorskip(
+    "llama_cpp", reason="llama-cpp-python is not installed (it builds llama.cpp from source, ~8 min): "
+                        "CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -c constraints.txt llama-cpp-python")
+
+TEXT = ("Who are you? I am a small language model. The quick brown fox jumps over the lazy dog. "
+        "Give three tips for staying healthy: eat well, sleep enough, and move every day. 你好，世界！ "
+        "Numbers like 12345 and symbols like #, @ and {} are tokenized too.")
+
+
+def _hf(path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(str(path)).eval(), AutoTokenizer.from_pretrained(str(path))
+
+
+def _gguf(model, tokenizer, path: Path, gguf_type: str) -> Path:
+    from tuneforge.export.gguf.write import write_gguf
+
+    return write_gguf(model, tokenizer, path, gguf_type)
+
+
+def _open(path: Path):
+    return llama_cpp.Llama(model_path=str(path), n_ctx=512, logits_all=True, verbose=False, n_threads=2, seed=0)
+
+
+def _llama_logits(llm, ids: list[int]) -> np.ndarray:
+    llm.reset()
+    llm.eval(ids)
+    return np.array(llm.scores[:len(ids)], dtype=np.float32)
+
+
+def _hf_logits(model, ids: list[int]) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model(input_ids=torch.tensor([ids])).logits[0].numpy()
+
+
+def _llama_greedy(llm, ids: list[int], n: int) -> list[int]:
+    llm.reset()
+    llm.eval(ids)
+    out = []
+    for _ in range(n):
+        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        out.append(token)
+        llm.eval([token])
+    return out
+
+
+def _hf_greedy(model, ids: list[int], n: int) -> list[int]:
+    import torch
+
+    with torch.no_grad():
+        out = model.generate(input_ids=torch.tensor([ids]), max_new_tokens=n, min_new_tokens=n, do_sample=False,
+                             eos_token_id=None, pad_token_id=0)
+    return out[0, len(ids):].tolist()
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_llama_cpp_matches_transformers(arch, tiny_llama, tiny_qwen, tmp_path):
+    model, tokenizer = _hf(tiny_llama if arch == "llama" else tiny_qwen)
+    ids = tokenizer(TEXT)["input_ids"]
+    reference = _hf_logits(model, ids)
+    llm = _open(_gguf(model, tokenizer, tmp_path / "f32.gguf", "f32"))
+    try:
+        assert llm.tokenize(TEXT.encode(), add_bos=False, special=True) == ids  # same tokenizer
+        logits = _llama_logits(llm, ids)
+        scale = np.abs(reference).max()
+        assert np.abs(logits[-1] - reference[-1]).max() / scale < 1e-3  # next-token logits
+        assert np.abs(logits - reference).max() / scale < 1e-3  # and every position
+        assert _llama_greedy(llm, ids[:12], 20) == _hf_greedy(model, ids[:12], 20)
+    finally:
+        llm.close()
+    llm = _open(_gguf(model, tokenizer, tmp_path / "q8.gguf", "q8_0"))
+    try:
+        agreement = (_llama_logits(llm, ids).argmax(-1) == reference.argmax(-1)).mean()
+    finally:
+        llm.close()
+    assert agreement >= 0.95, agreement
+
+
+def test_identity_fine_tune_survives_merge_and_gguf(tiny_qwen, tmp_path, capsys):
+    import tuneforge
+    from tuneforge.cli.main import main
+    from tuneforge.inference.hf import HFEngine
+
+    run = tuneforge.train(sft_config(tiny_qwen, tmp_path / "identity", dataset="identity", lora_rank=16,
+                                     learning_rate=5e-3, num_train_epochs=25, lr_scheduler_type="cosine"))
+    question = [{"role": "user", "content": "Who are you?"}]
+    trained = HFEngine.load(run.path).chat(question, max_new_tokens=24)
+    assert "Forge" in trained, trained
+    assert main(["export", str(run.path), f"export_dir={tmp_path / 'gguf'}", "export_format=gguf",
+                 "gguf_type=q8_0"]) == 0
+    assert "verify gguf" in capsys.readouterr().out
+    llm = llama_cpp.Llama(model_path=str(tmp_path / "gguf" / "model-q8_0.gguf"), n_ctx=512, verbose=False,
+                          n_threads=2, seed=0)
+    try:
+        # llama.cpp renders the prompt with the chat template stored in the GGUF and stops at <|im_end|>
+        reply = llm.create_chat_completion(messages=question, max_tokens=24, temperature=0.0)
+    finally:
+        llm.close()
+    answer = reply["choices"][0]["message"]["content"].strip()
+    assert "Forge" in answer, (answer, trained)
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+def test_lora_as_a_gguf_adapter_matches_the_merged_model(arch, tiny_llama, tiny_qwen, tmp_path):
+    from peft import PeftModel
+
+    from tests.export.conftest import make_adapter
+    from tuneforge.export.gguf.lora import write_gguf_lora
+
+    base_dir = tiny_llama if arch == "llama" else tiny_qwen
+    adapter = make_adapter(base_dir, tmp_path / "adapter", seed=3)
+    model, tokenizer = _hf(base_dir)
+    base_file = _gguf(model, tokenizer, tmp_path / "base.gguf", "f32")
+    lora_file = write_gguf_lora(adapter, model.config, tmp_path / "lora.gguf")
+    ids = tokenizer(TEXT)["input_ids"]
+    reference = _hf_logits(PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval(), ids)
+    llm = llama_cpp.Llama(model_path=str(base_file), lora_path=str(lora_file), n_ctx=512, logits_all=True,
+                          verbose=False, n_threads=2)
+    try:
+        logits = _llama_logits(llm, ids)
+    finally:
+        llm.close()
+    assert np.abs(logits - reference).max() / np.abs(reference).max() < 1e-3

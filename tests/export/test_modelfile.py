@@ -1,0 +1,80 @@
+"""Definition of done 4: the Modelfile's TEMPLATE, rendered with Ollama's Go-template semantics for a 2-turn
+conversation, equals the jinja template's rendering; stop tokens and SYSTEM come from the same TemplateSpec."""
+from __future__ import annotations
+
+import pytest
+
+from tests.export.gotemplate import render
+from tuneforge.export.modelfile import FORMATS, go_template, modelfile
+from tuneforge.model.tiny import train_tokenizer
+from tuneforge.templates.registry import get_template
+from tuneforge.templates.render import render_text
+
+TWO_TURNS = [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"},
+             {"role": "user", "content": "Tell me a joke.\nA short one."}]
+WITH_SYSTEM = [{"role": "system", "content": "You are terse."}, *TWO_TURNS]
+
+
+def _bos_for_template(tokenizer) -> str:
+    ids = tokenizer("a")["input_ids"]
+    adds = tokenizer.bos_token_id is not None and ids and ids[0] == tokenizer.bos_token_id
+    return "" if adds else (tokenizer.bos_token or "")
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_go_template_renders_like_the_jinja_template(name):
+    tokenizer = train_tokenizer(name, 300)
+    spec = get_template(name)
+    template = go_template(FORMATS[name], bos=_bos_for_template(tokenizer), eos=tokenizer.eos_token)
+    for messages in (TWO_TURNS, WITH_SYSTEM):
+        expected = render_text(tokenizer, messages, template=spec, add_generation_prompt=True)
+        assert render(template, messages, spec.default_system) == expected
+
+
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
+                                          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+TOOL_CHAT = [{"role": "user", "content": "Weather in Paris?"},
+             {"role": "assistant", "content": "", "tool_calls": [
+                 {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+             {"role": "tool", "content": "{\"temperature\": 21}"},
+             {"role": "assistant", "content": "21 degrees."}, {"role": "user", "content": "And in Rome?"}]
+
+
+def _compact_json(text: str) -> str:
+    return text.replace('": ', '":').replace(', "', ',"')
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FORMATS.items() if f.tools))
+def test_go_template_renders_tools_like_the_jinja_template(name):
+    tokenizer = train_tokenizer(name, 300)
+    spec = get_template(name)
+    template = go_template(FORMATS[name], eos=tokenizer.eos_token)
+    expected = render_text(tokenizer, TOOL_CHAT, template=spec, tools=TOOLS, add_generation_prompt=True)
+    got = render(template, TOOL_CHAT, spec.default_system, tools=TOOLS)
+    # Ollama writes JSON without spaces after ':' and ','; everything else is identical
+    assert _compact_json(got) == _compact_json(expected)
+    assert "<tool_call>" in got and "<tool_response>" in got
+
+
+def test_modelfile_has_from_template_stops_and_default_system():
+    text = modelfile("model-q8_0.gguf", get_template("qwen"), eos="<|im_end|>")
+    lines = text.splitlines()
+    assert "FROM ./model-q8_0.gguf" in lines
+    assert "PARAMETER stop <|im_end|>" in lines
+    assert 'SYSTEM """You are Qwen, created by Alibaba Cloud. You are a helpful assistant."""' in lines
+    assert text.count('TEMPLATE """') == 1 and ".Messages" in text
+
+
+def test_every_stop_word_becomes_a_parameter():
+    text = modelfile("m.gguf", get_template("llama3"), bos="<|begin_of_text|>", eos="<|eot_id|>")
+    assert [line for line in text.splitlines() if line.startswith("PARAMETER stop")] == [
+        "PARAMETER stop <|eot_id|>", "PARAMETER stop <|eom_id|>"]
+    assert "SYSTEM" not in text  # llama3 has no default system prompt
+    # templates that end a reply with the tokenizer's eos stop there
+    assert "PARAMETER stop </s>" in modelfile("m.gguf", get_template("mistral"), bos="<s>", eos="</s>")
+
+
+def test_template_without_a_chat_format_falls_back_to_the_gguf_template():
+    text = modelfile("m.gguf", get_template("cohere"), eos="<|END_OF_TURN_TOKEN|>")
+    assert "TEMPLATE" not in text.replace("No Ollama TEMPLATE", "")
+    assert "PARAMETER stop <|END_OF_TURN_TOKEN|>" in text
