@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from tuneforge.config.fields import option, split_names
 
 STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
-SUPPORTED_STAGES = ("pt", "sft")
+SUPPORTED_STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
 
 
 @dataclass(frozen=True)

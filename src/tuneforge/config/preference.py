@@ -36,4 +36,19 @@ class PreferenceConfig:
             out.append(("pref_beta", "must be positive"))
         if not 0 <= self.dpo_label_smoothing <= 0.5:
             out.append(("dpo_label_smoothing", "must be in [0, 0.5]"))
+        for key in ("pref_ftx", "pref_bco_weight", "simpo_gamma"):
+            if getattr(self, key) < 0:
+                out.append((key, "must not be negative"))
+        for key in ("kto_chosen_weight", "kto_rejected_weight", "ppo_target"):
+            if getattr(self, key) <= 0:
+                out.append((key, "must be positive"))
+        if self.ppo_epochs < 1:
+            out.append(("ppo_epochs", "must be at least 1"))
+        if self.ppo_buffer_size != 1:
+            out.append(("ppo_buffer_size", "only 1 is supported yet (one batch of rollouts per optimisation)"))
+        if self.reward_model_type == "api":
+            out.append(("reward_model_type", "api is not supported yet; give a reward model trained by stage rm"))
+        for key in ("ref_model_quantization_bit", "reward_model_quantization_bit"):
+            if getattr(self, key):
+                out.append((key, "not supported yet (the reference/reward model loads unquantized)"))
         return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.core.registry import Registry
-from tuneforge.training.stages import lm
+from tuneforge.training.stages import dpo, kto, lm, ppo, rm
 
 
 @dataclass(frozen=True)
@@ -19,4 +19,9 @@ class StageSpec:
 STAGES: Registry[StageSpec] = Registry("stage", {
     "pt": StageSpec(lm.run, "continued pre-training on plain text (every token trained)"),
     "sft": StageSpec(lm.run, "supervised fine-tuning on conversations (assistant tokens trained)"),
+    "rm": StageSpec(rm.run, "reward model on chosen/rejected pairs (score head, pairwise loss)"),
+    "dpo": StageSpec(dpo.run, "preference optimisation on pairs; pref_loss: sigmoid, hinge, ipo, kto_pair, orpo, "
+                              "simpo"),
+    "kto": StageSpec(kto.run, "KTO on answers labelled desirable / undesirable (kto_tag)"),
+    "ppo": StageSpec(ppo.run, "PPO against a trained reward model (LoRA policy + value head)"),
 })

@@ -1,0 +1,103 @@
+"""Reward models: a base model with a one-output score head (`AutoModelForSequenceClassification`,
+num_labels=1) read at the last real token, trained with LoRA (the head saved with the adapter) or fully.
+
+Owns the LoRA config of a reward model (peft's SEQ_CLS task, which saves the `score` head with the adapter),
+loading a trained reward model back from a run folder, and scoring token sequences. Used by the rm and ppo
+stages and by `inference.reward.RewardScorer` (the API server's /v1/score/evaluation).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuneforge.artifacts.run_dir import CONFIG_FILE
+from tuneforge.config.finetune import FinetuneConfig
+from tuneforge.config.model import ModelConfig
+from tuneforge.core.errors import UserError
+from tuneforge.core.io import read_yaml
+from tuneforge.model.load import check_model_path, load_tokenizer, resolve_dtype
+
+
+def load_score_model(mc: ModelConfig, *, on_gpu: bool, pad_token_id: int, path: str | None = None):
+    """The base model with a freshly initialised (or saved, for a full reward model) one-output score head."""
+    from transformers import AutoModelForSequenceClassification
+
+    path = path or mc.model_name_or_path
+    kwargs: dict[str, Any] = {"dtype": resolve_dtype(mc, on_gpu), "num_labels": 1, "cache_dir": mc.cache_dir,
+                              "trust_remote_code": mc.trust_remote_code}
+    if mc.attn_implementation():
+        kwargs["attn_implementation"] = mc.attn_implementation()
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"could not load a reward model: {str(exc).splitlines()[0]}", file=path) from None
+    # The head reads the last token that is not padding; without a pad id it would read the padding.
+    model.config.pad_token_id = pad_token_id
+    return model
+
+
+def reward_lora_config(ft: FinetuneConfig):
+    """LoRA for a reward model: the same settings as the policy's, on every linear layer but the score head,
+    which trains fully and is saved with the adapter."""
+    from peft import LoraConfig, TaskType
+
+    targets = ft.lora_targets()
+    return LoraConfig(task_type=TaskType.SEQ_CLS, r=ft.lora_rank, lora_alpha=ft.lora_alpha_value(),
+                      lora_dropout=ft.lora_dropout,
+                      target_modules="all-linear" if targets == ["all"] else targets,
+                      exclude_modules=["score"], modules_to_save=["score", *ft.additional_targets()],
+                      use_dora=ft.use_dora, use_rslora=ft.use_rslora)
+
+
+@dataclass
+class RewardModel:
+    model: Any
+    tokenizer: Any
+    template: str | None
+
+    def score_ids(self, sequences: list[list[int]], batch_size: int = 8) -> list[float]:
+        """One scalar per token sequence (prompt + answer, ending with the answer's end-of-turn token)."""
+        import torch
+
+        pad = self.model.config.pad_token_id
+        device = next(self.model.parameters()).device
+        scores: list[float] = []
+        for i in range(0, len(sequences), batch_size):
+            chunk = sequences[i:i + batch_size]
+            width = max(len(s) for s in chunk)
+            ids = torch.tensor([s + [pad] * (width - len(s)) for s in chunk], device=device)
+            mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in chunk], device=device)
+            with torch.no_grad():
+                logits = self.model(input_ids=ids, attention_mask=mask).logits
+            scores += logits[:, 0].float().tolist()
+        return scores
+
+
+def load_reward_model(path: str | Path, *, on_gpu: bool = False, field: str = "reward_model") -> RewardModel:
+    """A reward model trained by stage rm: a run folder holding a LoRA adapter (+ score head) or a full model."""
+    folder = Path(path)
+    check_model_path(str(folder), field=field)
+    config = read_yaml(folder / CONFIG_FILE) if (folder / CONFIG_FILE).is_file() else {}
+    if config and config.get("stage") != "rm":
+        raise UserError(f"is a run of stage {config.get('stage')}, not a reward model (stage rm)", file=str(folder),
+                        field=field)
+    tokenizer = load_tokenizer(ModelConfig(model_name_or_path=str(folder)))
+    if (folder / "adapter_config.json").is_file():
+        from peft import PeftModel
+
+        base_path = config.get("model_name_or_path")
+        if not base_path:
+            raise UserError("holds an adapter but no tuneforge_config.yaml naming its base model", file=str(folder),
+                            field=field)
+        base = load_score_model(ModelConfig(model_name_or_path=base_path), on_gpu=on_gpu,
+                                pad_token_id=tokenizer.pad_token_id)
+        if len(tokenizer) != base.get_input_embeddings().num_embeddings:
+            base.resize_token_embeddings(len(tokenizer))
+        model = PeftModel.from_pretrained(base, str(folder))
+    else:
+        model = load_score_model(ModelConfig(model_name_or_path=str(folder)), on_gpu=on_gpu,
+                                 pad_token_id=tokenizer.pad_token_id)
+    if on_gpu:
+        model = model.cuda()
+    return RewardModel(model.eval(), tokenizer, config.get("template"))

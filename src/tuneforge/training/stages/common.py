@@ -1,0 +1,174 @@
+"""What the preference and RL stages (rm, dpo, kto, ppo) share: their inputs loaded and checked before any
+heavy work (template, tokenizer, raw examples, encoding with file/row errors), TRL configs built from the run
+config, and the run's outputs (run files, metric plots, the finished mark)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuneforge.artifacts.run_dir import (
+    RunDir,
+    mark_finished,
+    prepare_output_dir,
+    write_run_files,
+)
+from tuneforge.config.run import RunConfig
+from tuneforge.core.errors import UserError
+from tuneforge.core.log import get_logger
+from tuneforge.encode.options import EncodeOptions
+from tuneforge.templates.spec import TemplateSpec
+from tuneforge.training.plot import plot_loss, smooth
+from tuneforge.training.prepare import _missing_template_tokens, load_inputs
+from tuneforge.training.setup import training_arguments
+
+log = get_logger()
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    tokenizer: Any
+    template: TemplateSpec | None
+    options: EncodeOptions
+    train: list
+    eval: list | None
+    added_tokens: tuple[str, ...]
+
+
+def load_stage_inputs(cfg: RunConfig) -> StageInputs:
+    """Tokenizer (with the template saved into it), template and raw examples; every user error surfaces here."""
+    if cfg.data.tokenized_path:
+        raise UserError(f"stage {cfg.finetune.stage} reads the datasets itself; tokenized_path is for pt/sft",
+                        field="tokenized_path")
+    tokenizer, template, splits = load_inputs(cfg)
+    added: tuple[str, ...] = ()
+    if template is not None:
+        added = _missing_template_tokens(tokenizer, template, cfg)
+        if added:
+            tokenizer.add_tokens(list(added), special_tokens=True)
+        # TRL's trainers and every later reader of the run render through this template; it renders the same
+        # text as the marked-up jinja `templates.render` uses.
+        tokenizer.chat_template = template.export_chat_template()
+    elif not tokenizer.chat_template:
+        raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
+                        field="template")
+    options = EncodeOptions.from_config(cfg.data, cfg.finetune.stage)
+    return StageInputs(tokenizer, template, options, splits.train, splits.eval, added)
+
+
+def encode_located(encode: Callable, examples: Sequence, inputs: StageInputs) -> list:
+    """encode(example, tokenizer, template, options) for each example, user errors located at file:row."""
+    out = []
+    for example in examples:
+        try:
+            out.append(encode(example, inputs.tokenizer, inputs.template, inputs.options))
+        except UserError as exc:
+            file, _, row = (example.source or "").rpartition(":")
+            raise UserError(exc.message, file=file or None, row=int(row) if row.isdigit() else None,
+                            field=exc.field) from None
+    return out
+
+
+def trl_config(config_cls: type, cfg: RunConfig, on_gpu: bool, has_eval: bool, **extra: Any):
+    """A TRL config with exactly our TrainingArguments (TRL's own defaults — bf16, gradient checkpointing,
+    learning rate — would otherwise silently replace the user's) plus the stage's own fields."""
+    from transformers import TrainingArguments
+
+    base = training_arguments(cfg, on_gpu, has_eval)
+    kwargs = {f.name: getattr(base, f.name) for f in dataclasses.fields(TrainingArguments)
+              if f.init and hasattr(base, f.name)}
+    kwargs.pop("label_names", None)  # preference batches have no "labels"
+    return config_cls(**{**kwargs, **extra})
+
+
+def start_output(cfg: RunConfig) -> tuple[Path, Path | None]:
+    out = Path(cfg.train.output_dir)
+    resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
+                                resume_from=cfg.train.resume_from_checkpoint)
+    if resume:
+        log.info("resuming from %s", resume)
+    return out, resume
+
+
+def run_info(cfg: RunConfig, train_rows: int) -> dict:
+    import torch
+    import transformers
+
+    return {"stage": cfg.finetune.stage, "finetuning_type": cfg.finetune.finetuning_type,
+            "base_model": cfg.model.model_name_or_path, "template": cfg.data.template,
+            "pref_loss": cfg.preference.pref_loss if cfg.finetune.stage == "dpo" else None,
+            "train_examples": train_rows,
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                         "python": platform.python_version()}, "finished": False}
+
+
+def plot_metrics(output_dir: Path, keys: Sequence[str]) -> list[Path]:
+    """training_loss.png plus one plot per stage metric (a "/" in a metric name becomes "_" in the file name)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = plot_loss(output_dir)
+    history = json.loads((output_dir / "trainer_state.json").read_text()).get("log_history", []) \
+        if (output_dir / "trainer_state.json").is_file() else []
+    for key in keys:
+        points = [(h["step"], h[key]) for h in history if key in h]
+        if not points:
+            continue
+        steps, values = zip(*points)
+        fig = plt.figure(figsize=(6.4, 4.0))
+        plt.plot(steps, values, color="#1f77b4", alpha=0.4, label="original")
+        if len(values) > 1:
+            plt.plot(steps, smooth(list(values)), color="#1f77b4", label="smoothed")
+        plt.title(f"training {key} of {output_dir.name}")
+        plt.xlabel("step")
+        plt.ylabel(key)
+        plt.legend()
+        path = output_dir / f"training_{key.replace('/', '_')}.png"
+        plt.savefig(path, format="png", dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, metric_keys: Sequence[str],
+                       eval_rows: bool) -> RunDir:
+    """Train, save the adapter/model + tokenizer, metrics, plots and the finished mark (the same outputs as SFT)."""
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    trainer.save_model()
+    trainer.log_metrics("train", result.metrics)
+    trainer.save_metrics("train", result.metrics)
+    trainer.save_state()
+    if eval_rows and cfg.train.do_eval:
+        metrics = trainer.evaluate()
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+    if trainer.is_world_process_zero():
+        if cfg.train.plot_loss:
+            plot_metrics(out, metric_keys)
+        mark_finished(out, {"train_metrics": result.metrics})
+    return RunDir(out)
+
+
+def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int) -> None:
+    if trainer is None or trainer.is_world_process_zero():
+        write_run_files(out, cfg.to_flat(), run_info(cfg, train_rows))
+
+
+def reference_by_disabling(model, cfg: RunConfig, added_tokens: tuple[str, ...]):
+    """(model, peft_config) for TRL's DPO/KTO trainers. Handed a fresh LoRA as `peft_config`, TRL creates the
+    adapter itself and computes the reference with the adapter disabled (no second model, no adapter copy);
+    handed a PeftModel it would copy the adapter into a second "ref" adapter. A continued adapter, PiSSA
+    (which rewrites base weights), LoRA+ (its optimizer needs the final model) and resized embeddings keep the
+    PeftModel, whose starting adapter then is the reference."""
+    ft = cfg.finetune
+    fresh = (ft.finetuning_type == "lora" and not cfg.model.adapter_name_or_path and not ft.pissa_init
+             and ft.loraplus_lr_ratio is None and not added_tokens)
+    if not fresh:
+        return model, None
+    return model.unload(), model.peft_config["default"]

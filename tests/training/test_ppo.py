@@ -1,0 +1,87 @@
+"""Definition of done 4: PPO runs N steps against a reward model trained by stage rm on the toy polite/rude task,
+saves an adapter that loads back, and mean reward rises. Plus the PPO arithmetic on hand-checked numbers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import tuneforge
+from tests.training.test_preference_data import pref_config, write_preference_data
+from tuneforge.core.errors import UserError
+from tuneforge.training.stages import ppo_math as pm
+
+
+def test_gae_matches_hand_computation():
+    rewards = torch.tensor([[0.0, 0.0, 1.0]])
+    values = torch.tensor([[0.5, 0.5, 0.5]])
+    mask = torch.ones(1, 3)
+    advantages, returns = pm.gae(rewards, values, mask, gamma=1.0, lam=1.0)
+    # lam = gamma = 1: advantage = total future reward − value
+    assert torch.allclose(advantages, torch.tensor([[0.5, 0.5, 0.5]]))
+    assert torch.allclose(returns, torch.tensor([[1.0, 1.0, 1.0]]))
+    masked, _ = pm.gae(rewards, values, torch.tensor([[1.0, 1.0, 0.0]]), gamma=1.0, lam=1.0)
+    assert masked[0, 2] == 0  # nothing after the end of the reply
+
+
+def test_token_rewards_put_score_on_last_reply_token():
+    logprobs, ref = torch.tensor([[-1.0, -1.0, -1.0]]), torch.tensor([[-2.0, -1.0, -1.0]])
+    rewards, kl = pm.token_rewards(torch.tensor([3.0]), logprobs, ref, torch.tensor([[1.0, 1.0, 0.0]]), 0.5)
+    assert torch.allclose(kl, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert torch.allclose(rewards, torch.tensor([[-0.5, 3.0, 0.0]]))
+
+
+def test_clipped_losses_and_adaptive_kl():
+    adv, mask = torch.tensor([[1.0]]), torch.ones(1, 1)
+    # ratio e^1 > 1.2: the clipped objective stops rewarding a larger step
+    assert torch.isclose(pm.policy_loss(torch.tensor([[1.0]]), torch.tensor([[0.0]]), adv, mask),
+                         torch.tensor(-1.2))
+    assert torch.isclose(pm.value_loss(torch.tensor([[2.0]]), torch.tensor([[0.0]]), torch.tensor([[0.0]]), mask),
+                         torch.tensor(2.0))  # 0.5 · max(2², 0.2²)
+    ctl = pm.AdaptiveKL(0.2, target=6.0, horizon=100)
+    ctl.update(kl=12.0, n_steps=10)
+    assert ctl.value == pytest.approx(0.2 * 1.02)
+    ctl.update(kl=0.0, n_steps=10)
+    assert ctl.value < 0.2 * 1.02
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory, learner_qwen) -> tuple[Path, Path]:
+    """(data folder, reward model run) for the polite/rude toy task."""
+    root = tmp_path_factory.mktemp("ppo")
+    data = write_preference_data(root / "data", n=32)
+    rm = tuneforge.train(pref_config(learner_qwen, data, root / "rm", "rm", max_steps=10,
+                                     per_device_train_batch_size=4))
+    return data, rm.path
+
+
+def test_ppo_needs_a_reward_model_and_lora(learner_qwen, toy, tmp_path):
+    data, _ = toy
+    with pytest.raises(UserError, match="reward_model"):
+        tuneforge.train(pref_config(learner_qwen, data, tmp_path / "x", "ppo", dataset="polite_prompts"))
+    with pytest.raises(UserError, match="finetuning_type"):
+        tuneforge.train(pref_config(learner_qwen, data, tmp_path / "y", "ppo", dataset="polite_prompts",
+                                    finetuning_type="full", reward_model=str(toy[1])))
+
+
+def test_ppo_raises_mean_reward(learner_qwen, toy, tmp_path):
+    from tuneforge.inference.hf import HFEngine
+
+    data, rm = toy
+    run = tuneforge.train(pref_config(learner_qwen, data, tmp_path / "ppo", "ppo", dataset="polite_prompts",
+                                      reward_model=str(rm), max_new_tokens=8, per_device_train_batch_size=8,
+                                      learning_rate=1e-3, max_steps=10, ppo_epochs=2, plot_loss=True))
+    rows = [json.loads(line) for line in (run.path / "trainer_log.jsonl").read_text().splitlines()]
+    rewards = [row["reward"] for row in rows]
+    print("ppo mean reward per step", [round(r, 2) for r in rewards])
+    assert len(rows) == 10 and all("kl" in row for row in rows)
+    assert sum(rewards[-3:]) / 3 > sum(rewards[:3]) / 3 + 0.3
+    for name in ("adapter_model.safetensors", "value_head.safetensors", "training_reward.png",
+                 "training_kl.png", "training_loss.png"):
+        assert (run.path / name).is_file(), name
+    assert run.info["finished"] is True
+    reply = HFEngine.load(run.path).chat([{"role": "user", "content": "Can you help me with a poem?"}],
+                                         max_new_tokens=8)
+    assert isinstance(reply, str)
