@@ -25,8 +25,6 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
 def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
     model, data, finetune, train = config.model, config.data, config.finetune, config.train
     out: list[tuple[str, str]] = []
-    if train.do_predict:
-        out.append(("do_predict", "not supported yet (inference and prediction)"))
     if train.do_train:
         if not data.dataset:
             out.append(("dataset", "is required when do_train is true"))

@@ -1,62 +1,212 @@
-"""Hugging Face engine: base model (+ LoRA adapter, unmerged) + template → replies.
+"""Hugging Face engine: transformers `generate` over a base model (+ LoRA adapters, unmerged) and a template.
 
-A run folder is enough to chat with: its tuneforge_config.yaml names the base model and template, and the
-folder itself holds the adapter (or the full model) and the tokenizer saved with the template.
+Replies stop at the template's end-of-turn tokens (and the tokenizer's eos); batches are left-padded;
+streaming runs `generate` in a worker thread and hands pieces over through a streamer. One model cannot run
+two generations at once, so every generation holds the engine's lock: concurrent callers queue, none fail.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
-from tuneforge.config.model import ModelConfig
-from tuneforge.model.load import load_model, load_tokenizer
+from tuneforge.artifacts.run_dir import CONFIG_FILE, inference_keys
+from tuneforge.config.generation import GenerationConfig
+from tuneforge.config.load import load_run_config
+from tuneforge.config.run import RunConfig
+from tuneforge.core.errors import UserError
+from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
+from tuneforge.inference.loading import load_for_inference
+from tuneforge.inference.text import IncrementalText, decode_reply
+from tuneforge.inference.tools import marker_ids
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.render import render_prompt
 from tuneforge.templates.spec import TemplateSpec
 
+_DONE = object()
 
-@dataclass
+
 class HFEngine:
-    model: object
-    tokenizer: object
-    template: TemplateSpec | None
+    def __init__(self, model: Any, tokenizer: Any, template: TemplateSpec | None, *,
+                 generation: GenerationConfig | None = None, default_system: str | None = None,
+                 tool_format: str | None = None, template_kwargs: dict[str, Any] | None = None) -> None:
+        self.model, self.tokenizer, self.template = model, tokenizer, template
+        self.generation = generation or GenerationConfig()
+        self.default_system = default_system
+        self.tool_format = tool_format or (template.tool_format if template else None)
+        self.template_kwargs = template_kwargs or {}
+        self.stop_ids = self._stop_token_ids()
+        self.keep_ids = frozenset(marker_ids(tokenizer, self.tool_format))
+        self._lock = threading.Lock()
 
+    # ---- construction ---------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path, template: str | None = None) -> HFEngine:
-        """From a run folder (adapter or full model) or a plain model folder."""
-        path = Path(path)
-        if (path / CONFIG_FILE).is_file():
-            run = RunDir.open(path)
-            config = run.config
-            template = template or config.get("template")
-            if run.is_adapter:
-                from peft import PeftModel
-
-                base = load_model(ModelConfig(model_name_or_path=config["model_name_or_path"]), on_gpu=False,
-                                  for_training=False)
-                tokenizer = load_tokenizer(ModelConfig(model_name_or_path=str(path)))
-                if len(tokenizer) != base.get_input_embeddings().num_embeddings:
-                    base.resize_token_embeddings(len(tokenizer))
-                model = PeftModel.from_pretrained(base, str(path))
-                return cls(model.eval(), tokenizer, get_template(template) if template else None)
-        mc = ModelConfig(model_name_or_path=str(path))
-        model = load_model(mc, on_gpu=False, for_training=False)
-        return cls(model.eval(), load_tokenizer(mc), get_template(template) if template else None)
-
-    def stop_token_ids(self) -> list[int]:
-        """The template's end-of-turn tokens (generation must stop there, whatever the base model says)."""
-        words = self.template.stop_words if self.template else ()
-        ids = [self.tokenizer.convert_tokens_to_ids(w) for w in words]
-        ids = [i for i in ids if i is not None and i != self.tokenizer.unk_token_id]
-        return ids or [self.tokenizer.eos_token_id]
-
-    def chat(self, messages: list[dict], *, max_new_tokens: int = 64, do_sample: bool = False) -> str:
+    def from_config(cls, cfg: RunConfig) -> HFEngine:
         import torch
 
-        ids = render_prompt(self.tokenizer, messages, template=self.template)
-        with torch.no_grad():
-            output = self.model.generate(input_ids=torch.tensor([ids]), max_new_tokens=max_new_tokens,
-                                         do_sample=do_sample, pad_token_id=self.tokenizer.pad_token_id,
-                                         eos_token_id=self.stop_token_ids())
-        return self.tokenizer.decode(output[0, len(ids):], skip_special_tokens=True).strip()
+        template = get_template(cfg.data.template) if cfg.data.template else None
+        model, tokenizer = load_for_inference(cfg.model, on_gpu=torch.cuda.is_available())
+        kwargs = {"enable_thinking": cfg.model.enable_thinking} if template and template.thinking else {}
+        return cls(model, tokenizer, template, generation=cfg.generation, default_system=cfg.data.default_system,
+                   tool_format=cfg.data.tool_format, template_kwargs=kwargs)
+
+    @classmethod
+    def load(cls, path: str | Path, template: str | None = None, **generation: Any) -> HFEngine:
+        """From a run folder (base + adapter, or full model) or a model folder. Greedy, 64 new tokens unless
+        `generation` keys say otherwise (scripts and tests want reproducible replies)."""
+        path = Path(path)
+        keys = inference_keys(path) if (path / CONFIG_FILE).is_file() else {"model_name_or_path": str(path)}
+        if template:
+            keys["template"] = template
+        overrides = {"do_sample": False, "max_new_tokens": 64, **generation}
+        return cls.from_config(load_run_config(keys, overrides, command="chat"))
+
+    def _stop_token_ids(self) -> list[int]:
+        """The template's end-of-turn tokens and the tokenizer's eos: generation stops at any of them."""
+        words = list(self.template.stop_words) if self.template else []
+        ids = [self.tokenizer.convert_tokens_to_ids(w) for w in words]
+        ids.append(self.tokenizer.eos_token_id)
+        return list(dict.fromkeys(i for i in ids if i is not None and i != self.tokenizer.unk_token_id))
+
+    # ---- prompts ---------------------------------------------------------------------------------------
+    def prompt_ids(self, messages: Messages, *, tools: Tools = None) -> list[int]:
+        messages = list(messages)
+        if self.default_system and not (messages and messages[0].get("role") == "system"):
+            messages.insert(0, {"role": "system", "content": self.default_system})
+        return render_prompt(self.tokenizer, messages, template=self.template, tools=tools,
+                             template_kwargs=self.template_kwargs)
+
+    def generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
+        """Keyword arguments for transformers generate(): the config with `sampling` applied, stop tokens."""
+        kwargs = sampling.apply(self.generation).generate_kwargs()
+        kwargs.update(eos_token_id=self.stop_ids, pad_token_id=self.tokenizer.pad_token_id)
+        if sampling.stop:
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)
+        return kwargs
+
+    # ---- generation ------------------------------------------------------------------------------------
+    def generate(self, prompts: Sequence[Sequence[int]], *, sampling: Sampling = Sampling()) -> list[Completion]:
+        """Replies to already-rendered prompts, in one left-padded batch (n per prompt, prompt-major)."""
+        import torch
+
+        if not prompts:
+            return []
+        # n replies per prompt = the prompt n times in the batch (greedy or sampled, no beam-search detour)
+        prompts = [list(p) for p in prompts for _ in range(sampling.n)]
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(p)) + list(p) for p in prompts], device=self.model.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.model.device)
+        kwargs = self.generate_kwargs(sampling)
+        with self._lock, torch.inference_mode():
+            if sampling.seed is not None:
+                torch.manual_seed(sampling.seed)
+            output = self.model.generate(input_ids=ids, attention_mask=mask, **kwargs)
+        skip = self.generation.skip_special_tokens
+        out = []
+        for row, generated in enumerate(output[:, width:].tolist()):
+            decoded = decode_reply(self.tokenizer, generated, self.stop_ids, sampling.stop, skip, self.keep_ids)
+            out.append(Completion(decoded.text, len(prompts[row]), decoded.tokens,
+                                  "stop" if decoded.stopped else "length"))
+        return out
+
+    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()
+                 ) -> list[Completion]:
+        return self.generate([self.prompt_ids(messages, tools=tools)], sampling=sampling)
+
+    def chat(self, messages: Messages, *, tools: Tools = None, **overrides: Any) -> str:
+        """The reply text, stripped. `overrides` are Sampling fields (max_new_tokens, do_sample, …)."""
+        return self.complete(messages, tools=tools, sampling=Sampling(**overrides))[0].text.strip()
+
+    def stream(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()) -> Stream:
+        """One reply, piece by piece; the pieces join to what `complete` returns for the same greedy call."""
+        import torch
+
+        if sampling.n != 1:
+            raise UserError("streaming generates one reply at a time", field="n")
+        prompt = self.prompt_ids(messages, tools=tools)
+        kwargs = self.generate_kwargs(sampling)
+        text = IncrementalText(self.tokenizer, self.stop_ids, sampling.stop, self.generation.skip_special_tokens,
+                               self.keep_ids)
+        pieces: queue.Queue = queue.Queue()
+        cancel = threading.Event()
+        streamer = _QueueStreamer(pieces, skip_first=True)
+        stopping = _Cancelled(cancel)
+
+        def work() -> None:
+            try:
+                with self._lock, torch.inference_mode():
+                    if sampling.seed is not None:
+                        torch.manual_seed(sampling.seed)
+                    self.model.generate(input_ids=torch.tensor([prompt], device=self.model.device),
+                                        attention_mask=torch.ones(1, len(prompt), dtype=torch.long,
+                                                                  device=self.model.device),
+                                        streamer=streamer, stopping_criteria=[stopping], **kwargs)
+            except BaseException as exc:  # handed to the reader, which re-raises it in its own thread
+                pieces.put(exc)
+            finally:
+                pieces.put(_DONE)
+
+        threading.Thread(target=work, name="tuneforge-generate", daemon=True).start()
+        result: dict[str, Completion] = {}
+
+        def iterate() -> Iterator[str]:
+            while True:
+                item = pieces.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                piece = text.push(item)
+                if piece:
+                    yield piece
+            decoded = text.finish()
+            result["done"] = Completion(decoded.text, len(prompt), decoded.tokens,
+                                        "stop" if decoded.stopped else "length")
+            if text.tail:
+                yield text.tail
+
+        return Stream(iterate(), lambda: result["done"], cancel.set)
+
+    def score(self, messages: Messages, reply: str, *, tools: Tools = None) -> float:
+        """Sum of the log-probabilities of `reply`'s tokens after the conversation (higher = more likely)."""
+        import torch
+
+        prompt = self.prompt_ids(messages, tools=tools)
+        answer = self.tokenizer(reply, add_special_tokens=False)["input_ids"]
+        ids = torch.tensor([prompt + answer], device=self.model.device)
+        with self._lock, torch.inference_mode():
+            logits = self.model(input_ids=ids).logits[0, len(prompt) - 1:-1].float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        return float(logprobs.gather(-1, torch.tensor(answer, device=logits.device)[:, None]).sum())
+
+
+class _QueueStreamer:
+    """transformers' streamer interface (`put`, `end`): raw new token ids into a queue. Decoding happens in
+    the reader (IncrementalText), so streamed and whole replies are decoded by the same code."""
+
+    def __init__(self, out: queue.Queue, *, skip_first: bool) -> None:
+        self.out, self.skip_first = out, skip_first
+
+    def put(self, value) -> None:
+        if self.skip_first:  # generate() first hands over the prompt
+            self.skip_first = False
+            return
+        self.out.put(value.reshape(-1).tolist())
+
+    def end(self) -> None:
+        pass
+
+
+class _Cancelled:
+    """A stopping criterion that ends generation when the reader has gone away."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)

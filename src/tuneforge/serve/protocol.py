@@ -1,0 +1,132 @@
+"""The OpenAI chat-completions request, as pydantic models (wrong types and unknown roles are rejected before
+any work), and its conversion to the engine's messages, tools and sampling values."""
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tuneforge.core.errors import UserError
+from tuneforge.inference.engine import Sampling
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # clients send fields we do not use (user, metadata, …)
+
+
+class FunctionCall(_Model):
+    name: str
+    arguments: str | dict[str, Any] = "{}"
+
+
+class ToolCall(_Model):
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class TextPart(_Model):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(_Model):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[TextPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+    @model_validator(mode="after")
+    def _content_present(self) -> ChatMessage:
+        if self.content is None and not (self.role == "assistant" and self.tool_calls):
+            raise ValueError(f"a {self.role} message needs content")
+        return self
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+
+class FunctionDef(_Model):
+    name: str = Field(min_length=1)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class Tool(_Model):
+    type: Literal["function"] = "function"
+    function: FunctionDef
+
+
+class StreamOptions(_Model):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(_Model):
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    tools: list[Tool] | None = None
+    tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    n: int = Field(1, ge=1, le=16)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    presence_penalty: float | None = Field(None, ge=-2, le=2)  # accepted for compatibility, not applied
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+
+    def sampling(self) -> Sampling:
+        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        if len(stop) > 4:
+            raise UserError("at most 4 stop sequences", field="stop")
+        # As in OpenAI's API, a positive temperature samples and 0 decodes greedily; unset keeps the server's config.
+        do_sample = None if self.temperature is None else self.temperature > 0
+        return Sampling(max_new_tokens=self.max_completion_tokens or self.max_tokens, do_sample=do_sample,
+                        temperature=self.temperature, top_p=self.top_p, stop=tuple(s for s in stop if s),
+                        seed=self.seed, n=self.n)
+
+    def engine_tools(self) -> list[dict[str, Any]] | None:
+        if not self.tools:
+            return None
+        return [{"type": "function", "function": t.function.model_dump(exclude_none=True)} for t in self.tools]
+
+    def parse_calls(self) -> bool:
+        """Whether replies are read for tool calls (tools given and not switched off)."""
+        return bool(self.tools) and self.tool_choice != "none"
+
+    def engine_messages(self) -> list[dict[str, Any]]:
+        return [_engine_message(i, m) for i, m in enumerate(self.messages)]
+
+
+def _engine_message(index: int, message: ChatMessage) -> dict[str, Any]:
+    role = "system" if message.role == "developer" else message.role
+    out: dict[str, Any] = {"role": role, "content": message.text()}
+    if message.tool_calls:
+        out["tool_calls"] = [_engine_call(index, j, call) for j, call in enumerate(message.tool_calls)]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def _engine_call(index: int, j: int, call: ToolCall) -> dict[str, Any]:
+    # Templates write the arguments object themselves; OpenAI clients send it as a JSON string.
+    args = call.function.arguments
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise UserError(f"not valid JSON: {exc.msg}",
+                            field=f"messages[{index}].tool_calls[{j}].function.arguments") from None
+    if not isinstance(args, dict):
+        raise UserError("must be a JSON object", field=f"messages[{index}].tool_calls[{j}].function.arguments")
+    out: dict[str, Any] = {"type": "function", "function": {"name": call.function.name, "arguments": args}}
+    if call.id:
+        out["id"] = call.id
+    return out
