@@ -8,8 +8,9 @@ from tuneforge.config.fields import option
 
 _NOT_YET = "not supported yet (scale and memory options)"
 # Keys whose non-default values need code that has not landed yet; removed from here as each lands.
-_UNBUILT = ("quantization_bit", "use_galore", "use_badam", "use_apollo", "use_adam_mini", "enable_liger_kernel",
-            "deepspeed", "fsdp", "fsdp_config")
+_UNBUILT: tuple[str, ...] = ()
+# Backends that load a quantized base model for training here; the others are named with the reason.
+QUANT_METHODS_BUILT = ("bitsandbytes",)
 
 
 @dataclass(frozen=True)
@@ -55,4 +56,25 @@ class ScaleConfig:
                 out.append((key, _NOT_YET))
         if self.quantization_bit not in (None, 4, 8):
             out.append(("quantization_bit", "must be 4 or 8"))
+        if self.quantization_bit is not None and self.quantization_method not in QUANT_METHODS_BUILT:
+            out.append(("quantization_method", f"'{self.quantization_method}' is not supported for training yet "
+                                               f"(supported: {', '.join(QUANT_METHODS_BUILT)})"))
+        chosen = [k for k in ("use_galore", "use_badam", "use_apollo", "use_adam_mini") if getattr(self, k)]
+        if len(chosen) > 1:
+            out.append((chosen[1], f"cannot be combined with {chosen[0]}"))
+        if self.deepspeed and self.fsdp:
+            out.append(("fsdp", "cannot be combined with deepspeed"))
+        for key in ("galore_rank", "apollo_rank", "galore_update_interval", "apollo_update_interval",
+                    "badam_switch_interval"):
+            if getattr(self, key) < 1:
+                out.append((key, "must be at least 1"))
+        if not 0 < self.badam_update_ratio <= 1:
+            out.append(("badam_update_ratio", "must be in (0, 1]"))
         return out
+
+    def special_optimizer(self) -> str | None:
+        """The memory-saving optimizer asked for (galore, apollo, badam, adam_mini), or None."""
+        for key in ("use_galore", "use_apollo", "use_badam", "use_adam_mini"):
+            if getattr(self, key):
+                return key[len("use_"):]
+        return None

@@ -2,11 +2,14 @@
 implementation the config and the device call for. Hub failures and missing folders become UserErrors."""
 from __future__ import annotations
 
+import os
 import re
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from tuneforge.config.model import ModelConfig
+from tuneforge.config.scale import ScaleConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 
@@ -65,17 +68,54 @@ def resolve_dtype(cfg: ModelConfig, on_gpu: bool):
     return torch.float32
 
 
-def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True):
-    """The base model in the dtype and attention implementation the config asks for."""
+def _check_attention(cfg: ModelConfig, on_gpu: bool) -> None:
+    if cfg.flash_attn != "fa2":
+        return
+    if not on_gpu:
+        raise UserError("fa2 (FlashAttention-2) needs a CUDA GPU; on CPU use flash_attn: sdpa or auto",
+                        field="flash_attn")
+    if find_spec("flash_attn") is None:
+        raise UserError("fa2 needs the flash-attn package (pip install flash-attn --no-build-isolation); "
+                        "or use flash_attn: sdpa", field="flash_attn")
+
+
+def _quantized_kwargs(scale: ScaleConfig | None, path: str, on_gpu: bool, dtype) -> dict[str, Any]:
+    if scale is None or scale.quantization_bit is None:
+        return {}
+    from transformers import AutoConfig
+
+    from tuneforge.model.quantize import check_cpu_quantizable, quantization_config
+
+    if not on_gpu:
+        check_cpu_quantizable(_loading("config", path, AutoConfig.from_pretrained, path))
+    kwargs: dict[str, Any] = {"quantization_config": quantization_config(scale, on_gpu=on_gpu,
+                                                                         compute_dtype=dtype)}
+    if on_gpu:
+        # Each process keeps its whole quantized copy on its own GPU (DDP); "auto" would spread it.
+        kwargs["device_map"] = scale.quantization_device_map or {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    return kwargs
+
+
+def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, scale: ScaleConfig | None = None,
+               gradient_checkpointing: bool = False):
+    """The base model in the dtype and attention implementation the config asks for; quantized (and prepared
+    for k-bit training) when `scale` asks for quantization_bit."""
     from transformers import AutoModelForCausalLM
 
+    _check_attention(cfg, on_gpu)
     path = cfg.model_name_or_path
     kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
     if cfg.attn_implementation():
         kwargs["attn_implementation"] = cfg.attn_implementation()
+    kwargs.update(_quantized_kwargs(scale, path, on_gpu, kwargs["dtype"]))
     model = _loading("model", path, AutoModelForCausalLM.from_pretrained, path, **kwargs)
     if for_training:
         # The KV cache is useless in training and its presence disables packed-sequence masking.
         model.config.use_cache = False
-    log.info("loaded %s (%.1fM parameters, %s)", path, model.num_parameters() / 1e6, kwargs["dtype"])
+        if "quantization_config" in kwargs:
+            from tuneforge.model.quantize import prepare_for_kbit_training
+
+            model = prepare_for_kbit_training(model, gradient_checkpointing)
+    log.info("loaded %s (%.1fM parameters, %s%s)", path, model.num_parameters() / 1e6, kwargs["dtype"],
+             f", {scale.quantization_bit}-bit" if "quantization_config" in kwargs else "")
     return model

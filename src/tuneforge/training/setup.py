@@ -1,9 +1,16 @@
-"""Building the Hugging Face Trainer pieces from the config: TrainingArguments, the optimizer (LoRA+),
-the device decision. Customisation goes through constructor arguments only."""
+"""Building the Hugging Face Trainer pieces from the config: TrainingArguments (distributed engines, kernels,
+memory-saving optimizers), the optimizer (LoRA+, BAdam, Adam-mini), the device decision, and the checks of the
+scale options that need the machine to judge. Customisation goes through constructor arguments only."""
 from __future__ import annotations
+
+import contextlib
+import json
+from importlib.util import find_spec
+from pathlib import Path
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
+from tuneforge.training.optim import build_special_optimizer, check_optimizer, optimizer_arguments
 
 
 def use_gpu(cfg: RunConfig) -> bool:
@@ -15,24 +22,80 @@ def use_gpu(cfg: RunConfig) -> bool:
     return on_gpu
 
 
-def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool):
+def uses_gradient_checkpointing(cfg: RunConfig, on_gpu: bool) -> bool:
+    """On by default on GPUs (memory is the limit there), off on CPU (speed is)."""
+    if cfg.train.gradient_checkpointing is not None:
+        return cfg.train.gradient_checkpointing
+    return on_gpu and not cfg.model.disable_gradient_checkpointing
+
+
+def _check_json_file(path: str, field: str) -> None:
+    if not Path(path).is_file():
+        raise UserError("file not found", file=path, field=field)
+    try:
+        json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise UserError(f"not valid JSON: {exc}", file=path, field=field) from None
+
+
+def check_scale(cfg: RunConfig, on_gpu: bool) -> None:
+    """Scale options this machine or this config cannot honour, as UserErrors (before any heavy work)."""
+    s, finetuning = cfg.scale, cfg.finetune.finetuning_type
+    if s.quantization_bit is not None and finetuning != "lora":
+        raise UserError(f"a quantized base model can only be trained with LoRA (got finetuning_type "
+                        f"{finetuning})", field="quantization_bit")
+    if s.enable_liger_kernel:
+        if find_spec("liger_kernel") is None:
+            raise UserError("needs the liger-kernel package: pip install liger-kernel", field="enable_liger_kernel")
+        if not on_gpu:
+            raise UserError("Liger kernels are GPU (Triton) kernels; turn enable_liger_kernel off on CPU",
+                            field="enable_liger_kernel")
+    if s.deepspeed:
+        _check_json_file(s.deepspeed, "deepspeed")
+        if find_spec("deepspeed") is None:
+            raise UserError("needs the deepspeed package: pip install deepspeed", field="deepspeed")
+    if s.fsdp_config:
+        _check_json_file(s.fsdp_config, "fsdp_config")
+    if cfg.finetune.loraplus_lr_ratio is not None and s.special_optimizer():
+        raise UserError(f"cannot be combined with use_{s.special_optimizer()}", field="loraplus_lr_ratio")
+    check_optimizer(cfg)
+
+
+def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=None):
+    """TrainingArguments for this run; `model` lets GaLore/APOLLO target every Linear but the output head."""
     from transformers import TrainingArguments
 
+    check_scale(cfg, on_gpu)
     kwargs = cfg.train.to_training_arguments()
-    checkpointing = cfg.train.gradient_checkpointing
-    if checkpointing is None:
-        checkpointing = on_gpu and not cfg.model.disable_gradient_checkpointing
     kwargs.update(use_cpu=not on_gpu, remove_unused_columns=False, label_names=["labels"],
-                  activation_checkpointing=bool(checkpointing), resume_from_checkpoint=None)
+                  activation_checkpointing=uses_gradient_checkpointing(cfg, on_gpu), resume_from_checkpoint=None,
+                  dataloader_pin_memory=on_gpu)  # pinned host memory only helps copies to a GPU
     if not has_eval:
         kwargs["eval_strategy"] = "no"
     if kwargs.get("ddp_find_unused_parameters") is None and cfg.finetune.finetuning_type != "full":
         kwargs["ddp_find_unused_parameters"] = False  # frozen parameters are never "unused" by mistake
+    s = cfg.scale
+    if s.deepspeed:
+        kwargs["deepspeed"] = s.deepspeed
+    if s.fsdp:
+        kwargs["fsdp"] = s.fsdp
+        if s.fsdp_config:
+            kwargs["fsdp_config"] = s.fsdp_config
+    if s.enable_liger_kernel:
+        kwargs["use_liger_kernel"] = True
+    if s.use_badam:
+        # Inactive blocks have no gradient; DDP must not wait for them.
+        kwargs["ddp_find_unused_parameters"] = True
+    kwargs.update(optimizer_arguments(cfg, model))
     return TrainingArguments(**kwargs)
 
 
 def build_optimizer(cfg: RunConfig, model):
-    """(optimizer, scheduler) for Trainer(optimizers=...): LoRA+ when asked, else the Trainer's own."""
+    """(optimizer, scheduler) for Trainer(optimizers=...): LoRA+, BAdam or Adam-mini when asked, else the
+    Trainer's own (None, None)."""
+    special = build_special_optimizer(cfg, model)
+    if special is not None:
+        return special, None
     if cfg.finetune.loraplus_lr_ratio is None:
         return None, None
     import torch
@@ -44,3 +107,28 @@ def build_optimizer(cfg: RunConfig, model):
         weight_decay=cfg.train.weight_decay, betas=(cfg.train.adam_beta1, cfg.train.adam_beta2),
         eps=cfg.train.adam_epsilon)
     return optimizer, None
+
+
+def world_size() -> int:
+    import os
+
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+@contextlib.contextmanager
+def main_process_first(cfg: RunConfig, on_gpu: bool):
+    """Under torchrun/accelerate, the main process runs the block first (encoding data into the shared cache,
+    preparing output_dir); the others run it after, reading the cache, and nobody leaves before all are done.
+    A single process just runs the block."""
+    if world_size() <= 1:
+        yield True
+        return
+    from datetime import timedelta
+
+    from accelerate import PartialState
+
+    # The first PartialState decides the process group: gloo on CPU, with the run's ddp_timeout.
+    state = PartialState(cpu=not on_gpu, timeout=timedelta(seconds=cfg.train.ddp_timeout))
+    with state.main_process_first():
+        yield state.is_main_process
+    state.wait_for_everyone()

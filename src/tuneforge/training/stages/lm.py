@@ -14,7 +14,8 @@ from tuneforge.model.load import load_model
 from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.plot import plot_loss
 from tuneforge.training.prepare import prepare_data
-from tuneforge.training.setup import build_optimizer, training_arguments, use_gpu
+from tuneforge.training.setup import (build_optimizer, check_scale, main_process_first, training_arguments, use_gpu,
+                                      uses_gradient_checkpointing, world_size)
 
 log = get_logger()
 
@@ -37,18 +38,50 @@ def _stop_token_ids(tokenizer, template) -> list[int]:
     return [i for i in ids if i is not None and i != tokenizer.unk_token_id] or [tokenizer.eos_token_id]
 
 
-def run(cfg: RunConfig) -> RunDir | None:
-    from transformers import Trainer, set_seed
+def warn_if_too_big(cfg: RunConfig, on_gpu: bool) -> None:
+    """A warning (never a failure: estimates err) when the memory estimate exceeds the device."""
+    from tuneforge.model.estimate import device_memory_bytes, estimate_memory
 
-    prepared = prepare_data(cfg)
+    try:
+        estimate = estimate_memory(cfg, on_gpu=on_gpu, world_size=world_size())
+    except Exception as exc:  # an estimate must never stop a run; unusual configs may lack fields
+        log.debug("no memory estimate: %s", exc)
+        return
+    available = device_memory_bytes(on_gpu)
+    if available and estimate.total_bytes > available:
+        log.warning("estimated peak memory %.1f GiB exceeds this %s's %.1f GiB; see `tuneforge estimate` for "
+                    "the breakdown and what would fit", estimate.total_bytes / 2**30,
+                    "GPU" if on_gpu else "machine", available / 2**30)
+
+
+def _prepare(cfg: RunConfig, on_gpu: bool):
+    """(prepared data or None when only encoding, checkpoint to resume from), done once across ranks."""
+    out = Path(cfg.train.output_dir)
+    only_encoding = bool(cfg.data.tokenized_path) and not Path(cfg.data.tokenized_path).exists()
+    with main_process_first(cfg, on_gpu) as is_main:
+        if only_encoding and not is_main:
+            return None, None
+        prepared = prepare_data(cfg)  # every data error before output_dir is touched
+        if prepared.saved_to is None:
+            resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
+                                        resume_from=cfg.train.resume_from_checkpoint)
     if prepared.saved_to is not None:
         log.info("encoded dataset saved to %s; train with `tokenized_path: %s`", prepared.saved_to,
                  prepared.saved_to)
-        return None
+        return None, None
+    return prepared, resume
+
+
+def run(cfg: RunConfig) -> RunDir | None:
+    from transformers import Trainer, set_seed
+
     on_gpu = use_gpu(cfg)
+    check_scale(cfg, on_gpu)
+    prepared, resume = _prepare(cfg, on_gpu)
+    if prepared is None:
+        return None
+    warn_if_too_big(cfg, on_gpu)
     out = Path(cfg.train.output_dir)
-    resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
-                                resume_from=cfg.train.resume_from_checkpoint)
     if resume:
         log.info("resuming from %s", resume)
     tokenizer, template = prepared.tokenizer, prepared.template
@@ -56,7 +89,8 @@ def run(cfg: RunConfig) -> RunDir | None:
         # Saved with the run, so chat/export/serve render exactly what training used.
         tokenizer.chat_template = template.export_chat_template()
     set_seed(cfg.train.seed)  # adapter initialisation must be reproducible, not only the data order
-    model = load_model(cfg.model, on_gpu=on_gpu)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale,
+                       gradient_checkpointing=uses_gradient_checkpointing(cfg, on_gpu))
     if prepared.added_tokens:
         model.resize_token_embeddings(len(tokenizer))
     # New token embeddings must train (and be saved with a LoRA adapter), or the new tokens mean nothing.
@@ -64,7 +98,7 @@ def run(cfg: RunConfig) -> RunDir | None:
                           train_embeddings=bool(prepared.added_tokens))
     model.generation_config.eos_token_id = _stop_token_ids(tokenizer, template)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
-    args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None)
+    args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer = Trainer(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
                       data_collator=Collator(tokenizer.pad_token_id), processing_class=tokenizer,
                       optimizers=build_optimizer(cfg, model),

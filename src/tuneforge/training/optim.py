@@ -1,0 +1,115 @@
+"""Memory-saving optimizers, reached through the Trainer's own doors.
+
+GaLore and APOLLO are transformers optimizers: they become `optim=` / `optim_target_modules=` / `optim_args=`
+TrainingArguments. BAdam (block-coordinate Adam) and Adam-mini are built here and handed to
+`Trainer(optimizers=(optimizer, None))`, so the Trainer still makes the learning-rate schedule. LoRA+ lives in
+setup.build_optimizer (peft's create_loraplus_optimizer).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.util import find_spec
+from typing import Any
+
+from tuneforge.config.run import RunConfig
+from tuneforge.core.errors import UserError
+from tuneforge.model.adapters import linear_module_names
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    package: str        # import name that must be installed
+    pip_name: str
+    full_only: bool     # trains base weights itself: no LoRA/freeze underneath
+
+
+SPECIAL_OPTIMIZERS: dict[str, OptimizerSpec] = {
+    "galore": OptimizerSpec("galore_torch", "galore-torch", True),
+    "apollo": OptimizerSpec("apollo_torch", "apollo-torch", True),
+    "badam": OptimizerSpec("badam", "badam", True),
+    "adam_mini": OptimizerSpec("adam_mini", "adam-mini", False),
+}
+
+
+def check_optimizer(cfg: RunConfig) -> None:
+    """Raise a UserError before any heavy work when the chosen optimizer cannot run with this config."""
+    name = cfg.scale.special_optimizer()
+    if name is None:
+        return
+    spec = SPECIAL_OPTIMIZERS[name]
+    if spec.full_only and cfg.finetune.finetuning_type != "full":
+        raise UserError(f"needs finetuning_type full (got {cfg.finetune.finetuning_type})", field=f"use_{name}")
+    if find_spec(spec.package) is None:
+        raise UserError(f"needs the {spec.pip_name} package: pip install {spec.pip_name}", field=f"use_{name}")
+    if name in ("galore", "apollo") and cfg.train.optim not in ("adamw_torch", "adamw_torch_fused"):
+        raise UserError(f"use_{name} picks the optimizer itself; leave optim at adamw_torch", field="optim")
+    layerwise = (name == "galore" and cfg.scale.galore_layerwise) or (name == "apollo" and cfg.scale.apollo_layerwise)
+    if layerwise and cfg.train.gradient_accumulation_steps != 1:
+        raise UserError("layer-wise updates cannot accumulate gradients; set gradient_accumulation_steps: 1",
+                        field=f"{name}_layerwise")
+
+
+def _targets(value: str, model) -> str | list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if names == ["all"]:
+        # Every Linear but the output head, as LoRA's "all" (transformers' all-linear would include lm_head).
+        return linear_module_names(model) if model is not None else "all-linear"
+    return names
+
+
+def optimizer_arguments(cfg: RunConfig, model=None) -> dict[str, Any]:
+    """TrainingArguments keywords for GaLore/APOLLO (empty for every other optimizer)."""
+    s = cfg.scale
+    if s.use_galore:
+        return {"optim": "galore_adamw_layerwise" if s.galore_layerwise else "galore_adamw",
+                "optim_target_modules": _targets(s.galore_target, model),
+                "optim_args": f"rank={s.galore_rank},update_proj_gap={s.galore_update_interval},"
+                              f"scale={s.galore_scale},proj_type={s.galore_proj_type}"}
+    if s.use_apollo:
+        return {"optim": "apollo_adamw_layerwise" if s.apollo_layerwise else "apollo_adamw",
+                "optim_target_modules": _targets(s.apollo_target, model),
+                "optim_args": f"rank={s.apollo_rank},update_proj_gap={s.apollo_update_interval},"
+                              f"scale={s.apollo_scale},proj=random,scale_type=channel"}
+    return {}
+
+
+def _adam_kwargs(cfg: RunConfig) -> dict[str, Any]:
+    t = cfg.train
+    return {"lr": t.learning_rate, "betas": (t.adam_beta1, t.adam_beta2), "eps": t.adam_epsilon}
+
+
+def _badam(cfg: RunConfig, model):
+    import torch
+    from badam import BlockOptimizer, BlockOptimizerRatio
+
+    s = cfg.scale
+    named = list(model.named_parameters())
+    if s.badam_mode == "ratio":
+        return BlockOptimizerRatio(param_groups=[{"params": [p for _, p in named],
+                                                  "weight_decay": cfg.train.weight_decay}],
+                                   named_parameters_list=named, update_ratio=s.badam_update_ratio,
+                                   mask_mode=s.badam_mask_mode, verbose=s.badam_verbose,
+                                   switch_every=s.badam_switch_interval, **_adam_kwargs(cfg))
+    base = torch.optim.AdamW([p for _, p in named], weight_decay=cfg.train.weight_decay, **_adam_kwargs(cfg))
+    return BlockOptimizer(base_optimizer=base, named_parameters_list=named, block_prefix_list=None,
+                          switch_block_every=s.badam_switch_interval, start_block=s.badam_start_block,
+                          switch_mode=s.badam_switch_mode, verbose=s.badam_verbose, ds_zero3_enabled=False)
+
+
+def _adam_mini(cfg: RunConfig, model):
+    from adam_mini import Adam_mini
+
+    text = getattr(model.config, "text_config", None) or model.config
+    return Adam_mini(named_parameters=[(n, p) for n, p in model.named_parameters() if p.requires_grad],
+                     weight_decay=cfg.train.weight_decay, dim=text.hidden_size, n_heads=text.num_attention_heads,
+                     n_kv_heads=getattr(text, "num_key_value_heads", None), verbose=False, **_adam_kwargs(cfg))
+
+
+_BUILT_HERE: dict[str, Callable] = {"badam": _badam, "adam_mini": _adam_mini}
+
+
+def build_special_optimizer(cfg: RunConfig, model):
+    """The BAdam / Adam-mini optimizer for Trainer(optimizers=(it, None)), or None."""
+    builder = _BUILT_HERE.get(cfg.scale.special_optimizer() or "")
+    return builder(cfg, model) if builder else None
