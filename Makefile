@@ -6,22 +6,34 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test test-gguf lint clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e .
+	touch $@
+
+# Test extras: the openai client, Playwright, pexpect, and the optional training back-ends the tests cover.
+$(VENV)/.test-installed: $(VENV)/.installed
 	$(PIP) install -q -c constraints.txt -e '.[test]'
+	# DeepSpeed builds against the installed torch, so not in an isolated build environment.
+	$(PIP) install -q -c constraints.txt --no-build-isolation deepspeed
 	touch $@
 
 demo: setup
 	$(VENV)/bin/tuneforge demo --output_dir out/demo
 
-test: setup
+test: $(VENV)/.test-installed
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+# GGUF exports checked by llama.cpp itself (llama-cpp-python compiles llama.cpp; pip caches the wheel).
+test-gguf: $(VENV)/.test-installed
+	CMAKE_ARGS=-DGGML_NATIVE=OFF $(PIP) install -q -c constraints.txt llama-cpp-python
+	$(PY) -m pytest -q -p no:cacheprovider tests/export/test_llamacpp.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -80,8 +80,6 @@ def test_keys_of_later_capabilities_say_not_supported_yet_unless_empty():
     load_run_config({**base, "use_unsloth": None, "rope_scaling": False})  # empty values are fine
     with pytest.raises(UserError, match=r"use_unsloth — not supported yet \(other engines"):
         load_run_config({**base, "use_unsloth": True})
-    with pytest.raises(UserError, match="stage — 'dpo' is not supported yet"):
-        load_run_config({**base, "stage": "dpo"})
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
@@ -132,3 +130,11 @@ def test_an_override_can_cancel_a_file_value(tmp_path):
     with pytest.raises(UserError, match="use_unsloth — not supported yet"):
         load_run_config(path)
     load_run_config(path, ["use_unsloth=null"])
+
+
+def test_llamafactory_predict_yaml_means_predict_only():
+    needs_lf_fixtures()
+    cfg = load_run_config(LF_FIXTURES / "examples/extras/nlg_eval/llama3_lora_predict.yaml")
+    assert cfg.train.do_predict and not cfg.train.trains()
+    assert cfg.evaluate.predict_with_generate and cfg.data.eval_dataset_names() == ["identity", "alpaca_en_demo"]
+    assert load_run_config(REPO / "examples/sft_lora.yaml").train.trains()

@@ -21,7 +21,7 @@ _OWNED = re.compile(r"^(checkpoint-\d+|runs|adapter_model\.safetensors|adapter_c
                     r"|model\.safetensors\.index\.json|config\.json|generation_config\.json|tokenizer.*|"
                     r"special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|trainer_log\.jsonl|"
                     r"trainer_state\.json|training_args\.bin|.*_results\.json|training_.*\.png|eval_.*\.png|"
-                    r"tuneforge_.*|README\.md|pissa_init)$")
+                    r"tuneforge_.*|README\.md|pissa_init|pissa_converted|value_head\.safetensors|ref)$")
 
 
 def checkpoints(output_dir: str | Path) -> list[Path]:

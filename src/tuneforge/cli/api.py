@@ -40,18 +40,29 @@ def cmd_api(argv: list[str]) -> int:
     from tuneforge.cli.source import load_command_config
     from tuneforge.inference.engine import load_engine
 
+    if args.source and _is_reward_run(Path(args.source)):
+        from tuneforge.inference.reward import RewardScorer
+
+        name = args.model_name or Path(args.source).resolve().name
+        return serve(None, name, args.host, port, args.api_key, scorer=RewardScorer.load(args.source))
     cfg = load_command_config(([args.source] if args.source else []) + overrides, "api")
     name = args.model_name or Path(args.source or cfg.model.model_name_or_path or "model").resolve().name
     engine = load_engine(cfg)
     return serve(engine, name, args.host, port, args.api_key)
 
 
-def serve(engine, model_name: str, host: str, port: int, api_key: str | None) -> int:
+def _is_reward_run(folder: Path) -> bool:
+    from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
+
+    return (folder / CONFIG_FILE).is_file() and RunDir(folder).config.get("stage") == "rm"
+
+
+def serve(engine, model_name: str, host: str, port: int, api_key: str | None, scorer=None) -> int:
     import uvicorn
 
     from tuneforge.serve.app import create_app
 
-    app = create_app(engine, model_name=model_name, api_key=api_key)
+    app = create_app(engine, model_name=model_name, api_key=api_key, scorer=scorer)
     print(f"serving '{model_name}' on http://{host}:{port}/v1 (OpenAI-compatible"
           f"{', API key required' if api_key else ''}); Ctrl-C stops it", flush=True)
     # uvicorn stops accepting on SIGINT/SIGTERM and lets requests in flight finish (up to the timeout).

@@ -25,7 +25,7 @@ def cmd_train(argv: list[str]) -> int:
     relaunched = relaunch_if_distributed(argv, cfg)
     if relaunched is not None:
         return relaunched
-    if cfg.train.do_predict and not cfg.train.do_train:  # LLaMA-Factory's predict YAMLs come through train
+    if cfg.train.do_predict and not cfg.train.trains():  # LLaMA-Factory's predict YAMLs come through train
         from tuneforge.cli.predict import predict_from_config
 
         return predict_from_config(cfg)

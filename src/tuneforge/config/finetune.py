@@ -11,8 +11,8 @@ SUPPORTED_STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    stage: str = option("sft", "Training stage: pt (pre-training on text), sft (supervised fine-tuning); "
-                               "rm/dpo/kto/ppo come later.", STAGES)
+    stage: str = option("sft", "Training stage: pt (pre-training on text), sft (supervised fine-tuning), rm "
+                               "(reward model), dpo (DPO/IPO/ORPO/SimPO by pref_loss), kto, ppo.", STAGES)
     finetuning_type: str = option("lora", "Which parameters are trained.", ("lora", "freeze", "full"))
     # LoRA family
     lora_rank: int = option(8, "LoRA rank r.")

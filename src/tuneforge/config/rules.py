@@ -15,7 +15,7 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
     out: list[tuple[str, str]] = []
     if not config.model.model_name_or_path:
         out.append(("model_name_or_path", "is required"))
-    if command in ("train", "estimate"):
+    if command == "train":
         out += _train_problems(config)
     if command == "export" and not config.export.export_dir:
         out.append(("export_dir", "is required"))
@@ -25,7 +25,7 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
 def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
     model, data, finetune, train = config.model, config.data, config.finetune, config.train
     out: list[tuple[str, str]] = []
-    if train.do_train:
+    if train.trains():
         if not data.dataset:
             out.append(("dataset", "is required when do_train is true"))
         if not train.output_dir:

@@ -14,9 +14,11 @@ _OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_leng
 
 @dataclass(frozen=True)
 class TrainConfig:
-    do_train: bool = option(True, "Train (the other do_* keys run evaluation/prediction).")
+    do_train: bool | None = option(None, "Train (default: yes, unless do_predict asks for prediction only, as in "
+                                         "LLaMA-Factory's predict YAMLs).")
     do_eval: bool = option(False, "Evaluate on the validation split after training.")
-    do_predict: bool = option(False, "Generate predictions (not supported yet).")
+    do_predict: bool = option(False, "Generate replies for eval_dataset and score BLEU-4/ROUGE "
+                                     "(with predict_with_generate).")
     output_dir: str | None = option(None, "Where checkpoints, the adapter/model, logs and plots go.")
     overwrite_output_dir: bool = option(False, "Allow writing into a non-empty output_dir (deletes its "
                                                "checkpoints). Without it, training resumes from the last one.")
@@ -68,12 +70,16 @@ class TrainConfig:
     ddp_timeout: int = option(1800, "Seconds before a distributed collective times out.")
     ddp_find_unused_parameters: bool | None = option(None, "DDP: look for unused parameters.")
 
+    def trains(self) -> bool:
+        return self.do_train if self.do_train is not None else not self.do_predict
+
     def warmup(self) -> float:
         return float(self.warmup_steps) if self.warmup_steps > 0 else float(self.warmup_ratio)
 
     def to_training_arguments(self) -> dict[str, Any]:
         """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""
         kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _OWN_KEYS}
+        kwargs["do_train"] = self.trains()
         kwargs["warmup_steps"] = self.warmup()
         kwargs["train_sampling_strategy"] = "group_by_length" if self.group_by_length else "random"
         kwargs["include_num_input_tokens_seen"] = "all" if self.include_num_input_tokens_seen else "no"

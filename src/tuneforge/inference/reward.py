@@ -33,3 +33,11 @@ class RewardScorer:
 
     def score(self, conversations: list[list[dict]], batch_size: int = 8) -> list[float]:
         return self.reward.score_ids([self.encode(c) for c in conversations], batch_size=batch_size)
+
+    def score_texts(self, texts: list[str], max_length: int | None = None) -> list[float]:
+        """Whole texts scored as given (LLaMA-Factory's request shape), cut to max_length tokens."""
+        tokenizer = self.reward.tokenizer
+        ids = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
+        if any(not row for row in ids):
+            raise UserError("cannot score an empty text", field="messages")
+        return self.reward.score_ids([row[:max_length] if max_length else row for row in ids])

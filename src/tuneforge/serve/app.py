@@ -20,7 +20,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from tuneforge.inference.engine import Completion, Engine
 from tuneforge.inference.tools import parse_reply
 from tuneforge.serve.errors import APIError, install_error_handlers
-from tuneforge.serve.protocol import ChatCompletionRequest
+from tuneforge.serve.protocol import ChatCompletionRequest, ScoreEvaluationRequest
 
 
 def bearer_auth(api_key: str | None) -> Callable[[Request], None]:
@@ -57,7 +57,8 @@ def _sse(data: dict[str, Any] | str) -> str:
     return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def create_app(engine: Engine, *, model_name: str, api_key: str | None = None) -> FastAPI:
+def create_app(engine: Engine | None, *, model_name: str, api_key: str | None = None, scorer=None) -> FastAPI:
+    """The API for a chat `engine`, or — for a reward model (stage rm) — a `scorer` behind /v1/score/evaluation."""
     app = FastAPI(title="tuneforge OpenAI-compatible API", docs_url=None, redoc_url=None)
     install_error_handlers(app)
     auth = [Depends(bearer_auth(api_key))]
@@ -72,8 +73,25 @@ def create_app(engine: Engine, *, model_name: str, api_key: str | None = None) -
         return {"object": "list", "data": [{"id": model_name, "object": "model", "created": created,
                                             "owned_by": "tuneforge"}]}
 
+    @app.post("/v1/score/evaluation", dependencies=auth)
+    async def score_evaluation(body: ScoreEvaluationRequest):
+        if scorer is None:
+            raise APIError(400, f"model '{model_name}' is not a reward model; serve a run of stage rm to score")
+        texts = [m for m in body.messages if isinstance(m, str)]
+        if texts and len(texts) != len(body.messages):
+            raise APIError(400, "messages must be all texts or all conversations", param="messages")
+        if texts:
+            scores = await run_in_threadpool(scorer.score_texts, texts, body.max_length)
+        else:
+            conversations = [[_engine_message_dict(m) for m in c] for c in body.messages]
+            scores = await run_in_threadpool(scorer.score, conversations)
+        return {"id": f"scoreeval-{uuid.uuid4().hex}", "object": "score.evaluation", "model": model_name,
+                "scores": scores}
+
     @app.post("/v1/chat/completions", dependencies=auth)
     async def chat_completions(body: ChatCompletionRequest):
+        if engine is None:
+            raise APIError(400, f"model '{model_name}' is a reward model: use POST /v1/score/evaluation")
         messages, tools, sampling = body.engine_messages(), body.engine_tools(), body.sampling()
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model_name}
         if body.stream:
@@ -86,6 +104,11 @@ def create_app(engine: Engine, *, model_name: str, api_key: str | None = None) -
         return {**head, "object": "chat.completion", "choices": choices, "usage": _usage(completions)}
 
     return app
+
+
+def _engine_message_dict(message) -> dict[str, Any]:
+    return {"role": message.role, "content": message.content if isinstance(message.content, str) else
+            "".join(part.text for part in (message.content or []))}
 
 
 async def _streaming(engine: Engine, body: ChatCompletionRequest, head: dict, messages, tools, sampling):

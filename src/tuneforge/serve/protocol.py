@@ -130,3 +130,11 @@ def _engine_call(index: int, j: int, call: ToolCall) -> dict[str, Any]:
     if call.id:
         out["id"] = call.id
     return out
+
+
+class ScoreEvaluationRequest(_Model):
+    """LLaMA-Factory's /v1/score/evaluation: `messages` are whole texts (scored as given) or, here also,
+    conversations (message lists ending with the assistant answer, rendered with the model's template)."""
+    model: str | None = None
+    messages: list[str | list[ChatMessage]]
+    max_length: int | None = None

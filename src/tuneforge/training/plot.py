@@ -40,7 +40,8 @@ def plot_loss(output_dir: str | Path, keys: tuple[str, ...] = ("loss", "eval_los
         plt.xlabel("step")
         plt.ylabel(key)
         plt.legend()
-        path = out / ("training_loss.png" if key == "loss" else f"training_{key}.png")
+        # Metric names like rewards/accuracies must not become sub-folders.
+        path = out / ("training_loss.png" if key == "loss" else f"training_{key.replace('/', '_')}.png")
         plt.savefig(path, format="png", dpi=100)
         plt.close(fig)
         written.append(path)

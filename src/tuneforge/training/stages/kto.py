@@ -55,7 +55,7 @@ def run(cfg: RunConfig) -> RunDir:
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
     set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
     if inputs.added_tokens:
         model.resize_token_embeddings(len(inputs.tokenizer))
     model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))

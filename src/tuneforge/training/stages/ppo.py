@@ -116,7 +116,7 @@ def run(cfg: RunConfig) -> RunDir:
     out.mkdir(parents=True, exist_ok=True)
     reward = load_reward_model(cfg.preference.reward_model, on_gpu=on_gpu)
     set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
     if inputs.added_tokens:
         model.resize_token_embeddings(len(inputs.tokenizer))
     model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))
