@@ -25,7 +25,8 @@ def plot_loss(output_dir: str | Path, keys: tuple[str, ...] = ("loss", "eval_los
     import matplotlib.pyplot as plt
 
     out = Path(output_dir)
-    history = json.loads((out / "trainer_state.json").read_text()).get("log_history", [])
+    state = out / "trainer_state.json"
+    history = json.loads(state.read_text()).get("log_history", []) if state.is_file() else []
     written = []
     for key in keys:
         points = [(h["step"], h[key]) for h in history if key in h]

@@ -33,7 +33,7 @@ class PreparedData:
     saved_to: Path | None = None  # tokenized_path written: the run stops after encoding, as in LLaMA-Factory
 
 
-def _missing_template_tokens(tokenizer, template: TemplateSpec, cfg: RunConfig) -> tuple[str, ...]:
+def missing_template_tokens(tokenizer, template: TemplateSpec, cfg: RunConfig) -> tuple[str, ...]:
     """Special tokens the template needs but the tokenizer lacks; added only when resize_vocab allows it."""
     vocab = tokenizer.get_vocab()
     wanted = list(template.stop_words[:1])
@@ -81,7 +81,7 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     tokenizer, template, splits = load_inputs(cfg)
     added: tuple[str, ...] = ()
     if template is not None:
-        added = _missing_template_tokens(tokenizer, template, cfg)
+        added = missing_template_tokens(tokenizer, template, cfg)
         if added:
             # Our own tokenizer instance: adding tokens here is the documented resize_vocab behaviour.
             tokenizer.add_tokens(list(added), special_tokens=True)

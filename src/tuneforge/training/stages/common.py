@@ -4,7 +4,6 @@ config, and the run's outputs (run files, metric plots, the finished mark)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.templates.spec import TemplateSpec
-from tuneforge.training.plot import plot_loss, smooth
-from tuneforge.training.prepare import _missing_template_tokens, load_inputs
+from tuneforge.training.plot import plot_loss
+from tuneforge.training.prepare import missing_template_tokens, load_inputs
 from tuneforge.training.setup import training_arguments
 
 log = get_logger()
@@ -47,7 +46,7 @@ def load_stage_inputs(cfg: RunConfig) -> StageInputs:
     tokenizer, template, splits = load_inputs(cfg)
     added: tuple[str, ...] = ()
     if template is not None:
-        added = _missing_template_tokens(tokenizer, template, cfg)
+        added = missing_template_tokens(tokenizer, template, cfg)
         if added:
             tokenizer.add_tokens(list(added), special_tokens=True)
         # TRL's trainers and every later reader of the run render through this template; it renders the same
@@ -107,33 +106,24 @@ def run_info(cfg: RunConfig, train_rows: int) -> dict:
 
 
 def plot_metrics(output_dir: Path, keys: Sequence[str]) -> list[Path]:
-    """training_loss.png plus one plot per stage metric (a "/" in a metric name becomes "_" in the file name)."""
-    import matplotlib
+    """training_loss.png plus one plot per stage metric (rewards/accuracies → training_rewards_accuracies.png)."""
+    return plot_loss(output_dir, keys=("loss", "eval_loss", *keys))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    written = plot_loss(output_dir)
-    history = json.loads((output_dir / "trainer_state.json").read_text()).get("log_history", []) \
-        if (output_dir / "trainer_state.json").is_file() else []
-    for key in keys:
-        points = [(h["step"], h[key]) for h in history if key in h]
-        if not points:
-            continue
-        steps, values = zip(*points)
-        fig = plt.figure(figsize=(6.4, 4.0))
-        plt.plot(steps, values, color="#1f77b4", alpha=0.4, label="original")
-        if len(values) > 1:
-            plt.plot(steps, smooth(list(values)), color="#1f77b4", label="smoothed")
-        plt.title(f"training {key} of {output_dir.name}")
-        plt.xlabel("step")
-        plt.ylabel(key)
-        plt.legend()
-        path = output_dir / f"training_{key.replace('/', '_')}.png"
-        plt.savefig(path, format="png", dpi=100)
-        plt.close(fig)
-        written.append(path)
-    return written
+def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu: bool):
+    """The trainable policy: base model (QLoRA when asked), embeddings resized for added tokens (and then
+    trained), adapter applied — seeded so the adapter's initialisation is reproducible."""
+    from transformers import set_seed
+
+    from tuneforge.model.adapters import apply_adapter
+    from tuneforge.model.load import load_model
+
+    set_seed(cfg.train.seed)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
+    if added_tokens:
+        model.resize_token_embeddings(len(tokenizer))
+    return apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(added_tokens))
+
 
 
 def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, metric_keys: Sequence[str],

@@ -17,7 +17,6 @@ from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.encode.pairwise import check_trl_tokens, encode_pair, trl_pair_row
-from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.load import check_model_path, load_model
 from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.setup import build_optimizer, use_gpu
@@ -25,6 +24,7 @@ from tuneforge.training.stages import kto
 from tuneforge.training.stages.common import (
     encode_located,
     finish_trainer_run,
+    load_policy,
     load_stage_inputs,
     reference_by_disabling,
     start_output,
@@ -113,7 +113,6 @@ def _check_tokens(trl_rows, inputs, n: int = 4) -> None:
 
 def run(cfg: RunConfig) -> RunDir:
     from datasets import Dataset
-    from transformers import set_seed
 
     if cfg.preference.pref_loss == "kto_pair":
         return kto.run(cfg)
@@ -125,11 +124,7 @@ def run(cfg: RunConfig) -> RunDir:
     eval_rows = [trl_pair_row(p, inputs.options, inputs.tokenizer) for p in inputs.eval] if inputs.eval else None
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
-    set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
-    if inputs.added_tokens:
-        model.resize_token_embeddings(len(inputs.tokenizer))
-    model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))
+    model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
     extra = {}
     if spec.uses_reference:
         ref_model = _reference_model(cfg, on_gpu)

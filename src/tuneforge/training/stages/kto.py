@@ -11,13 +11,12 @@ from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.data.example import KTOExample, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
-from tuneforge.model.adapters import apply_adapter
-from tuneforge.model.load import load_model
 from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.setup import build_optimizer, use_gpu
 from tuneforge.training.stages.common import (
     encode_located,
     finish_trainer_run,
+    load_policy,
     load_stage_inputs,
     reference_by_disabling,
     start_output,
@@ -42,7 +41,6 @@ def unpair(examples: list) -> list[KTOExample]:
 
 def run(cfg: RunConfig) -> RunDir:
     from datasets import Dataset
-    from transformers import set_seed
     from trl import KTOConfig, KTOTrainer
 
     inputs = load_stage_inputs(cfg)
@@ -54,11 +52,7 @@ def run(cfg: RunConfig) -> RunDir:
     eval_rows = [trl_kto_row(e, inputs.options, inputs.tokenizer) for e in inputs.eval] if inputs.eval else None
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
-    set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
-    if inputs.added_tokens:
-        model.resize_token_embeddings(len(inputs.tokenizer))
-    model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))
+    model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
     model, peft_config = reference_by_disabling(model, cfg, inputs.added_tokens)
     pref = cfg.preference
     args = trl_config(KTOConfig, cfg, on_gpu, eval_rows is not None, beta=pref.pref_beta,
