@@ -30,8 +30,8 @@ def tool_run(learner_qwen, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def identity_run(tiny_qwen, tmp_path_factory):
-    return tuneforge.train(sft_config(tiny_qwen, tmp_path_factory.mktemp("identity") / "run", dataset="identity",
+def identity_run(learner_qwen, tmp_path_factory):
+    return tuneforge.train(sft_config(learner_qwen, tmp_path_factory.mktemp("identity") / "run", dataset="identity",
                                       lora_rank=16, learning_rate=5e-3, num_train_epochs=25,
                                       lr_scheduler_type="cosine", logging_steps=10))
 
@@ -81,12 +81,12 @@ def test_tool_call_round_trip(tool_run):
         assert "12:00" in answer.choices[0].message.content
 
 
-def test_served_adapter_shows_what_it_learned_and_base_does_not(identity_run, tiny_qwen):
+def test_served_adapter_shows_what_it_learned_and_base_does_not(identity_run, learner_qwen):
     assert (identity_run.path / "adapter_config.json").is_file()
     ask = [{"role": "user", "content": "Who are you?"}]
     with _serve(identity_run.path) as url:
         tuned = _client(url).chat.completions.create(model="m", messages=ask, temperature=0)
-    with _serve(tiny_qwen) as url:
+    with _serve(learner_qwen) as url:
         base = _client(url).chat.completions.create(model="m", messages=ask, temperature=0)
     assert "Forge" in tuned.choices[0].message.content
     assert "Forge" not in base.choices[0].message.content

@@ -5,9 +5,9 @@ from __future__ import annotations
 from tests.webui.ui import choose, fill, open_accordion, wait_text
 
 
-def test_train_then_chat_with_the_adapter(page, webui, tiny_qwen):
+def test_train_then_chat_with_the_adapter(page, webui, learner_qwen):
     _, output_root = webui
-    fill(page, "field-model_name_or_path", str(tiny_qwen))
+    fill(page, "field-model_name_or_path", str(learner_qwen))
     page.wait_for_function("() => document.querySelector('#field-template input')?.value === 'qwen'")
     choose(page, "field-dataset", "identity")
     fill(page, "field-output_dir", "identity-run")

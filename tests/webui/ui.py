@@ -23,10 +23,14 @@ def open_accordion(page, name: str) -> None:
 
 def wait_text(page, elem_id: str, text: str, timeout_s: float = 240, fail_on: tuple[str, ...] = ()) -> str:
     """Wait until the element shows `text`; stop early (and fail) if it shows one of `fail_on`."""
-    page.wait_for_function(
-        "([id, t, bad]) => { const s = document.getElementById(id)?.innerText || '';"
-        " return s.includes(t) || bad.some(b => s.includes(b)); }",
-        arg=[elem_id, text, list(fail_on)], timeout=timeout_s * 1000)
+    try:
+        page.wait_for_function(
+            "([id, t, bad]) => { const s = document.getElementById(id)?.innerText || '';"
+            " return s.includes(t) || bad.some(b => s.includes(b)); }",
+            arg=[elem_id, text, list(fail_on)], timeout=timeout_s * 1000)
+    except Exception as exc:  # say what the page showed instead, not only that time ran out
+        raise AssertionError(f"#{elem_id} never showed {text!r}; it shows: "
+                             f"{page.locator(f'#{elem_id}').inner_text()[-800:]!r}") from exc
     shown = page.locator(f"#{elem_id}").inner_text()
     assert text in shown, shown
     return shown
