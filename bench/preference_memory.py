@@ -1,6 +1,6 @@
 """Peak memory (RSS) of DPO with LoRA — the reference is the policy with its adapter disabled — against full-model
-DPO, where TRL keeps a separate reference copy. Each run is a fresh subprocess; its peak RSS comes from
-getrusage. Usage: python bench/preference_memory.py [--hidden 768 --layers 6 --steps 3]"""
+DPO, where TRL keeps a separate reference copy. Each run is a fresh subprocess; its peak RSS is VmHWM (not
+ru_maxrss, which exec carries over from the parent). Usage: python bench/preference_memory.py [--hidden 768 --layers 6 --steps 3]"""
 from __future__ import annotations
 
 import argparse
@@ -13,14 +13,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import json, resource, sys
+import json, sys
 sys.path.insert(0, {repo!r})
 import tuneforge
 from tests.training.test_preference_data import pref_config
+from tests.scale.rss_probe import peak_rss
 cfg = pref_config({model!r}, {data!r}, {out!r}, "dpo", finetuning_type={kind!r}, max_steps={steps},
                   per_device_train_batch_size=4, learning_rate=1e-5)
 tuneforge.train(cfg)
-print("PEAK_RSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print("PEAK_RSS_KB", peak_rss() // 1024)
 """
 
 

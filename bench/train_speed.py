@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,6 +57,14 @@ def matmul_peak_flops(seconds: float = 1.0) -> float:
     if device == "cuda":
         torch.cuda.synchronize()
     return 2 * n**3 * count / (time.perf_counter() - start)
+
+
+def _peak_rss_bytes() -> int:
+    """VmHWM: this process's own peak (ru_maxrss would carry the spawning process's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def run_case(config: dict, started: float) -> dict:
@@ -104,7 +111,7 @@ def run_case(config: dict, started: float) -> dict:
     tps = tokens_after_first / max(end - marks["first"], 1e-9)
     out = {"tokens_per_s": tps, "first_step_s": marks["first"] - started, "params": params,
            "padding_ratio": 1 - counts["real"] / max(counts["total"], 1), "trained_tokens": counts["real"],
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           "peak_rss_mb": _peak_rss_bytes() / 2**20}
     if on_gpu:
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     return out
