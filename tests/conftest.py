@@ -18,9 +18,16 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def missing_fixture(message: str) -> None:
+    """Skip a test whose fixtures (in ../shared) are absent — except in CI, where their absence is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must have ../shared beside the checkout")
+    pytest.skip(message)
+
+
 def needs_lf_fixtures() -> None:
     if not LF_FIXTURES.is_dir():
-        pytest.skip(f"LLaMA-Factory fixtures not found at {LF_FIXTURES} (they live in ../shared)")
+        missing_fixture(f"LLaMA-Factory fixtures not found at {LF_FIXTURES} (they live in ../shared)")
 
 
 @pytest.fixture(scope="session")

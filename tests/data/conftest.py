@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import missing_fixture
+
 LF_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "llamafactory"
 
 
 @pytest.fixture
 def lf_dir() -> Path:
     if not (LF_DIR / "dataset_info.json").is_file():
-        pytest.skip(f"LLaMA-Factory fixtures not found at {LF_DIR}")
+        missing_fixture(f"LLaMA-Factory fixtures not found at {LF_DIR}")
     return LF_DIR
 
 

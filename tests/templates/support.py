@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import missing_fixture
 from tuneforge.templates.spec import TemplateSpec
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "tokenizers"
@@ -17,7 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / 
 def fixture_dir(name: str) -> Path:
     path = FIXTURES / name
     if not path.is_dir():
-        pytest.skip(f"tokenizer fixtures not found at {path} (they live in ../shared/fixtures/tokenizers)")
+        missing_fixture(f"tokenizer fixtures not found at {path} (they live in ../shared/fixtures/tokenizers)")
     return path
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import missing_fixture
 from tests.templates.support import (FIXTURES, PARALLEL_TOOL_TURNS, SYSTEM, TIME_TOOL, TOOL_TURNS, TURNS,
                                      UNTRIMMED, WEATHER_TOOL, config_token, fixture_dir, load_fixture_tokenizer,
                                      official_template, render_official_text, shared_fixture_tokenizer,
@@ -84,7 +85,7 @@ PARAMS = [pytest.param(family, *case[1:], id=f"{family.folder}-{case[0]}") for f
 
 def test_every_fixture_with_a_chat_template_is_covered():
     if not FIXTURES.is_dir():
-        pytest.skip(f"tokenizer fixtures not found at {FIXTURES}")
+        missing_fixture(f"tokenizer fixtures not found at {FIXTURES}")
     covered = {family.folder for family in FAMILIES}
     with_template = {path.name for path in FIXTURES.iterdir()
                      if (path / "tokenizer_config.json").is_file() and '"chat_template"' in
