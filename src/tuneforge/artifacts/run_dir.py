@@ -1,6 +1,7 @@
 """A run directory describes itself: the resolved config (flat YAML, loadable as-is), the template, the base
 model and stage, so that chat/export/serve need no flags repeated. This module also owns the rules that
-protect a user's outputs: never write into a non-empty folder unasked; resume from its last checkpoint."""
+protect a user's outputs: never write into a non-empty folder unasked; resume from its newest complete
+checkpoint, or start the same run again when it stopped before its first one."""
 from __future__ import annotations
 
 import json
@@ -10,40 +11,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuneforge.artifacts.checkpoints import is_complete, last_checkpoint, remove_partial_checkpoints
 from tuneforge.core.errors import UserError
 from tuneforge.core.io import read_yaml, write_json_atomic, write_text_atomic
+from tuneforge.core.log import get_logger
 
+log = get_logger()
 CONFIG_FILE = "tuneforge_config.yaml"
 RUN_FILE = "tuneforge_run.json"
-_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # Files and folders a run writes; overwrite_output_dir removes only these, never a user's other files.
-_OWNED = re.compile(r"^(checkpoint-\d+|runs|adapter_model\.safetensors|adapter_config\.json|model.*\.safetensors"
-                    r"|model\.safetensors\.index\.json|config\.json|generation_config\.json|tokenizer.*|"
-                    r"special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|trainer_log\.jsonl|"
-                    r"trainer_state\.json|training_args\.bin|.*_results\.json|training_.*\.png|eval_.*\.png|"
-                    r"tuneforge_.*|README\.md|pissa_init|pissa_converted|value_head\.safetensors|ref)$")
+_OWNED = re.compile(
+    r"^(checkpoint-\d+|\.tmp-checkpoint-\d+|\.deleting-checkpoint-\d+|runs|adapter_model\.safetensors|"
+    r"adapter_config\.json|model.*\.safetensors|model\.safetensors\.index\.json|config\.json|"
+    r"generation_config\.json|tokenizer.*|special_tokens_map\.json|chat_template\.jinja|vocab\.json|merges\.txt|"
+    r"trainer_log\.jsonl|trainer_state\.json|training_args\.bin|.*_results\.json|training_.*\.png|eval_.*\.png|"
+    r"tuneforge_.*|README\.md|pissa_init|pissa_converted|value_head\.safetensors|ref)$")
+# Keys that say how to start a run, not what it trains: a re-run that differs only in these is the same run.
+_CONTROL_KEYS = {"overwrite_output_dir", "resume_from_checkpoint"}
 
 
-def checkpoints(output_dir: str | Path) -> list[Path]:
-    """checkpoint-N folders in ascending N."""
-    out = Path(output_dir)
-    if not out.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in out.iterdir() if p.is_dir() and (m := _CHECKPOINT.match(p.name))]
-    return [p for _, p in sorted(found)]
+def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | None,
+                       config: dict[str, Any] | None = None) -> Path | None:
+    """Make output_dir safe to train into; returns the checkpoint to resume from (or None: start at step 0).
 
-
-def last_checkpoint(output_dir: str | Path) -> Path | None:
-    """The newest checkpoint that finished saving (trainer_state.json is written last)."""
-    complete = [p for p in checkpoints(output_dir) if (p / "trainer_state.json").is_file()]
-    return complete[-1] if complete else None
-
-
-def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | None) -> Path | None:
-    """Make output_dir safe to train into; returns the checkpoint to resume from (or None)."""
+    `config` is the flat config about to run: a folder whose own run of that config crashed before its first
+    checkpoint starts again from step 0 instead of being refused.
+    """
     out = Path(output_dir)
     if resume_from:
-        if not (Path(resume_from) / "trainer_state.json").is_file():
+        if not is_complete(Path(resume_from)):
             raise UserError("not a complete checkpoint folder (no trainer_state.json)", file=resume_from,
                             field="resume_from_checkpoint")
         return Path(resume_from)
@@ -54,16 +50,37 @@ def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | N
             if _OWNED.match(child.name):
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
         return None
-    resume = last_checkpoint(out)
-    if resume is not None and not (out / RUN_FILE).is_file():
-        return resume
-    if (out / RUN_FILE).is_file() and json.loads((out / RUN_FILE).read_text()).get("finished"):
+    run_file = out / RUN_FILE
+    if run_file.is_file() and json.loads(run_file.read_text()).get("finished"):
         raise UserError("already holds a finished run; choose another output_dir or set overwrite_output_dir",
                         file=str(out), field="output_dir")
-    if resume is not None:
-        return resume
-    raise UserError("output_dir is not empty and has no checkpoint to resume from; choose another folder or "
-                    "set overwrite_output_dir: true", file=str(out), field="output_dir")
+    resume = last_checkpoint(out)
+    changed = _changed_keys(out, config)
+    if resume is None and not (config is not None and (out / CONFIG_FILE).is_file() and not changed):
+        raise UserError("output_dir is not empty and has no checkpoint to resume from; choose another folder or "
+                        "set overwrite_output_dir: true", file=str(out), field="output_dir")
+    removed = remove_partial_checkpoints(out)
+    if removed:
+        log.info("removed %d incomplete checkpoint folder(s) left by an interrupted save: %s", len(removed),
+                 ", ".join(p.name for p in removed))
+    if resume is None:
+        log.info("%s holds this same run, stopped before its first checkpoint; starting again from step 0", out)
+    elif changed:
+        log.warning("resuming %s with a changed config (%s)", resume, ", ".join(changed))
+    return resume
+
+
+def _changed_keys(out: Path, config: dict[str, Any] | None) -> list[str]:
+    """Keys whose value differs between the config about to run and the one the folder's run saved."""
+    import yaml
+
+    if config is None or not (out / CONFIG_FILE).is_file():
+        return []
+    saved = read_yaml(out / CONFIG_FILE) or {}
+    # Through YAML and back, so that both sides hold the same types (tuples → lists, …).
+    current = yaml.safe_load(yaml.safe_dump(config, allow_unicode=True)) or {}
+    return sorted(k for k in set(saved) | set(current)
+                  if k not in _CONTROL_KEYS and saved.get(k) != current.get(k))
 
 
 def write_run_files(output_dir: str | Path, flat_config: dict[str, Any], info: dict[str, Any]) -> None:

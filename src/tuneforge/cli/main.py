@@ -2,10 +2,11 @@
 The only place that touches sys.argv and sys.exit."""
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Callable
 
-from tuneforge.core.errors import UserError, did_you_mean
+from tuneforge.core.errors import Interrupted, UserError, did_you_mean
 from tuneforge.core.log import setup_logging
 
 # name → ("module:function", help). Imported only when run, so `tuneforge -h` stays instant and a command
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return run(rest)
+    except Interrupted as exc:
+        print(f"{exc.message}\nto resume, run the same command again: {shlex.join(['tuneforge', *argv])}",
+              file=sys.stderr)
+        return exc.exit_code
     except UserError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)
         return exc.exit_code

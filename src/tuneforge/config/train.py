@@ -23,7 +23,7 @@ class TrainConfig:
     overwrite_output_dir: bool = option(False, "Allow writing into a non-empty output_dir (deletes its "
                                                "checkpoints). Without it, training resumes from the last one.")
     resume_from_checkpoint: str | None = option(None, "Resume from this checkpoint folder (default: the "
-                                                      "last checkpoint in output_dir, if any).")
+                                                      "newest complete checkpoint in output_dir, if any).")
     plot_loss: bool = option(False, "Save training_loss.png (and eval_loss.png) after training.")
     # optimisation
     per_device_train_batch_size: int = option(1, "Examples per device per step.")

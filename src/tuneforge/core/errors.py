@@ -62,3 +62,15 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)' suffix for an unknown name, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Interrupted(Exception):
+    """Training stopped on a signal after saving a checkpoint: not a failure of the user's input, nor a bug.
+    The CLI prints the message and the command that resumes, and exits with 130 (the shell's code for Ctrl-C)."""
+
+    exit_code = 130
+
+    def __init__(self, message: str, *, checkpoint=None) -> None:
+        self.message = message
+        self.checkpoint = checkpoint
+        super().__init__(message)

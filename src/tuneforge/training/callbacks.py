@@ -15,6 +15,13 @@ def _hms(seconds: float) -> str:
     return str(timedelta(seconds=int(seconds)))
 
 
+def _step_of(line: str) -> int | None:
+    try:
+        return int(json.loads(line)["current_steps"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class JsonlLogCallback(TrainerCallback):
     """Appends one JSON line per log event: current_steps, total_steps, loss, eval_loss, lr, epoch,
     percentage, elapsed_time, remaining_time (+ any other metric the trainer logged)."""
@@ -28,8 +35,16 @@ class JsonlLogCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self.start = time.time()
         self.start_step = state.global_step
-        if state.is_world_process_zero and not self.resuming and self.path.exists():
+        if not state.is_world_process_zero or not self.path.exists():
+            return
+        if not self.resuming:
             self.path.unlink()
+            return
+        # Steps logged after the checkpoint we resume from were lost with the crash (the last line may be cut
+        # off mid-write); they are trained and logged again.
+        kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
+                if _step_of(line) is not None and _step_of(line) <= state.global_step]
+        self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

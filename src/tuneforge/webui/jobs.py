@@ -105,8 +105,8 @@ def status(folder: Path | None) -> JobStatus:
 
 
 def abort(folder: Path, grace_s: float = 10.0) -> None:
-    """SIGINT first (the trainer stops between steps), SIGKILL after grace_s. Checkpoints are complete or
-    ignored (resume needs trainer_state.json, written last), so the last good one stays usable."""
+    """SIGINT first (training finishes its step, saves a checkpoint there and exits), SIGKILL after grace_s.
+    Checkpoints are complete or invisible (published by rename), so the last one stays usable either way."""
     job = read_job(folder)
     job["state"] = "aborting"
     write_json_atomic(folder / JOB_FILE, job)

@@ -21,6 +21,7 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.templates.spec import TemplateSpec
+from tuneforge.training.checkpointing import train_until_done
 from tuneforge.training.plot import plot_loss
 from tuneforge.training.prepare import missing_template_tokens, load_inputs
 from tuneforge.training.setup import training_arguments
@@ -87,7 +88,7 @@ def trl_config(config_cls: type, cfg: RunConfig, on_gpu: bool, has_eval: bool, *
 def start_output(cfg: RunConfig) -> tuple[Path, Path | None]:
     out = Path(cfg.train.output_dir)
     resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
-                                resume_from=cfg.train.resume_from_checkpoint)
+                                resume_from=cfg.train.resume_from_checkpoint, config=cfg.to_flat())
     if resume:
         log.info("resuming from %s", resume)
     return out, resume
@@ -129,7 +130,7 @@ def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu
 def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, metric_keys: Sequence[str],
                        eval_rows: bool) -> RunDir:
     """Train, save the adapter/model + tokenizer, metrics, plots and the finished mark (the same outputs as SFT)."""
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    result = train_until_done(trainer, resume)
     trainer.save_model()
     trainer.log_metrics("train", result.metrics)
     trainer.save_metrics("train", result.metrics)

@@ -19,6 +19,7 @@ from tuneforge.core.log import get_logger
 from tuneforge.encode.pairwise import check_trl_tokens, encode_pair, trl_pair_row
 from tuneforge.model.load import check_model_path, load_model
 from tuneforge.training.callbacks import JsonlLogCallback
+from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.setup import build_optimizer, use_gpu
 from tuneforge.training.stages import kto
 from tuneforge.training.stages.common import (
@@ -133,6 +134,7 @@ def run(cfg: RunConfig) -> RunDir:
             extra["peft_config"] = peft_config
         extra["ref_model"] = ref_model
     trainer_cls, args = spec.build(cfg, on_gpu, eval_rows is not None)
+    trainer_cls = with_atomic_checkpoints(trainer_cls)
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(rows),
                           eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                           processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),

@@ -12,6 +12,7 @@ from tuneforge.config.run import RunConfig
 from tuneforge.data.example import KTOExample, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
 from tuneforge.training.callbacks import JsonlLogCallback
+from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.setup import build_optimizer, use_gpu
 from tuneforge.training.stages.common import (
     encode_located,
@@ -61,9 +62,10 @@ def run(cfg: RunConfig) -> RunDir:
                       # TRL pairs each completion with its batch neighbour's for the KL estimate, so the order is
                       # fixed: the rows are shuffled once, with the run's seed, instead of every epoch.
                       train_sampling_strategy="sequential")
-    trainer = KTOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
-                         eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                         processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
-                         callbacks=[JsonlLogCallback(out, resuming=resume is not None)], peft_config=peft_config)
+    trainer_cls = with_atomic_checkpoints(KTOTrainer)
+    trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                          processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
+                          callbacks=[JsonlLogCallback(out, resuming=resume is not None)], peft_config=peft_config)
     write_run(trainer, cfg, out, len(rows))
     return finish_trainer_run(trainer, cfg, out, resume, METRICS, eval_rows is not None)

@@ -12,6 +12,7 @@ from tuneforge.encode.collate import Collator
 from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.load import load_model
 from tuneforge.training.callbacks import JsonlLogCallback
+from tuneforge.training.checkpointing import train_until_done, with_atomic_checkpoints
 from tuneforge.training.plot import plot_loss
 from tuneforge.training.prepare import prepare_data
 from tuneforge.training.setup import (build_optimizer, check_scale, main_process_first, training_arguments, use_gpu,
@@ -64,7 +65,7 @@ def _prepare(cfg: RunConfig, on_gpu: bool):
         prepared = prepare_data(cfg)  # every data error before output_dir is touched
         if prepared.saved_to is None:
             resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
-                                        resume_from=cfg.train.resume_from_checkpoint)
+                                        resume_from=cfg.train.resume_from_checkpoint, config=cfg.to_flat())
     if prepared.saved_to is not None:
         log.info("encoded dataset saved to %s; train with `tokenized_path: %s`", prepared.saved_to,
                  prepared.saved_to)
@@ -99,15 +100,16 @@ def run(cfg: RunConfig) -> RunDir | None:
     model.generation_config.eos_token_id = _stop_token_ids(tokenizer, template)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
-    trainer = Trainer(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
-                      data_collator=Collator(tokenizer.pad_token_id), processing_class=tokenizer,
-                      optimizers=build_optimizer(cfg, model),
-                      callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
+    trainer_cls = with_atomic_checkpoints(Trainer)
+    trainer = trainer_cls(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
+                          data_collator=Collator(tokenizer.pad_token_id), processing_class=tokenizer,
+                          optimizers=build_optimizer(cfg, model),
+                          callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     if trainer.is_world_process_zero():
         write_run_files(out, cfg.to_flat(), _run_info(cfg, prepared))
     if cfg.finetune.pissa_init and cfg.finetune.pissa_convert and resume is None:
         model.save_pretrained(out / "pissa_init")
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    result = train_until_done(trainer, resume)
     trainer.save_model()
     if cfg.finetune.pissa_init and cfg.finetune.pissa_convert and trainer.is_world_process_zero():
         model.save_pretrained(out / "pissa_converted",

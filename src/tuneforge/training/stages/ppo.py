@@ -112,7 +112,7 @@ def run(cfg: RunConfig) -> RunDir:
     prompts = _prompts(inputs)
     on_gpu = use_gpu(cfg)
     out = Path(cfg.train.output_dir)
-    prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir, resume_from=None)
+    prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir, resume_from=None, config=cfg.to_flat())
     out.mkdir(parents=True, exist_ok=True)
     reward = load_reward_model(cfg.preference.reward_model, on_gpu=on_gpu)
     set_seed(cfg.train.seed)

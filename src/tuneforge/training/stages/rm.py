@@ -16,6 +16,7 @@ from tuneforge.encode.pairwise import encode_pair
 from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.reward import load_score_model, reward_lora_config
 from tuneforge.training.callbacks import JsonlLogCallback
+from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.setup import build_optimizer, use_gpu
 from tuneforge.training.stages.common import (
     encode_located,
@@ -65,9 +66,10 @@ def run(cfg: RunConfig) -> RunDir:
         model.resize_token_embeddings(len(inputs.tokenizer))
     model = _trainable(model, cfg)
     args = trl_config(RewardConfig, cfg, on_gpu, evaluation is not None, max_length=None, disable_dropout=True)
-    trainer = RewardTrainer(model=model, args=args, train_dataset=Dataset.from_list(train),
-                            eval_dataset=Dataset.from_list(evaluation) if evaluation else None,
-                            processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
-                            callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
+    trainer_cls = with_atomic_checkpoints(RewardTrainer)
+    trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
+                          eval_dataset=Dataset.from_list(evaluation) if evaluation else None,
+                          processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
+                          callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     write_run(trainer, cfg, out, len(train))
     return finish_trainer_run(trainer, cfg, out, resume, METRICS, evaluation is not None)
