@@ -76,31 +76,87 @@ def test_own_template_with_generation_markers_is_used_as_is():
 
 
 @pytest.mark.parametrize("folder,messages,expected", [
-    ("qwen2_5_general_npm", [SYSTEM, *TURNS], ["2+2 equals 4.<|im_end|>\n", "3+3 equals 6.<|im_end|>\n"]),
+    ("qwen2_5_general_npm", [SYSTEM, *TURNS], ["2+2 equals 4.<|im_end|>", "3+3 equals 6.<|im_end|>"]),
     ("mistral", TURNS, ["2+2 equals 4.</s>", "3+3 equals 6.</s>"]),
-    ("zephyr", [SYSTEM, *TURNS], ["2+2 equals 4.</s>\n", "3+3 equals 6.</s>\n"]),
+    ("zephyr", [SYSTEM, *TURNS], ["2+2 equals 4.</s>", "3+3 equals 6.</s>"]),
 ])
-def test_own_template_without_markers_finds_replies_by_prefix_rendering(folder, messages, expected):
+def test_own_template_without_markers_finds_replies_in_the_whole_rendering(folder, messages, expected):
     tok = shared_fixture_tokenizer(folder)
     rendered = render(tok, messages, template=None)
     assert rendered.input_ids == tok.apply_chat_template(messages, tokenize=True)["input_ids"]
-    # SentencePiece decoding adds a space after "</s>"; the ids are what matter
-    assert [text.strip(" ").replace("</s> ", "</s>") for text in runs_text(tok, rendered)] == expected
+    assert trained_texts(tok, messages, rendered) == expected
 
 
-def test_own_template_tool_calls_found_by_prefix_rendering():
+def test_own_template_tool_calls_train_from_the_header_to_the_stop_token():
     tok = shared_fixture_tokenizer("qwen2_5_general_npm")
     rendered = render(tok, TOOL_TURNS, template=None, tools=[WEATHER_TOOL])
     assert runs_text(tok, rendered) == [
-        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n',
-        "It is 21 °C and sunny in Paris.<|im_end|>\n"]
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>',
+        "It is 21 °C and sunny in Paris.<|im_end|>"]
 
 
-@pytest.mark.parametrize("folder", ["qwen3", "phi3"])
-def test_own_template_that_renders_a_reply_differently_later_asks_for_a_template(folder):
-    """Qwen3 adds a think block only to the last reply; Phi-3.5 appends eos after the last message."""
-    with pytest.raises(UserError, match="set `template:`"):
-        render(shared_fixture_tokenizer(folder), [SYSTEM, *TURNS], template=None)
+def trained_texts(tok, messages, rendered) -> list[str]:
+    """The text each run of trained tokens covers in the rendering (through offsets, so SentencePiece's
+    decoding spaces do not blur what was trained)."""
+    full = tok.apply_chat_template(messages, tokenize=False)
+    offsets = tok(full, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    out, start = [], None
+    for k, bit in enumerate([*rendered.assistant_mask, 0]):
+        if bit and start is None:
+            start = k
+        elif not bit and start is not None:
+            out.append(full[offsets[start][0]:offsets[k - 1][1]])
+            start = None
+    return out
+
+
+MULTI_TURN = {
+    "two turns": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! How can I help?"},
+                  {"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "2+2 equals 4."}],
+    "system, three turns": [SYSTEM, *TURNS, {"role": "assistant", "content": "3+3 equals 6."},
+                            {"role": "user", "content": "And 4+4?"}, {"role": "assistant", "content": "8."}],
+    "chinese": [{"role": "system", "content": "你是一个乐于助人的助手。"},
+                {"role": "user", "content": "你好，你是谁？"}, {"role": "assistant", "content": "我是一个AI助手。"},
+                {"role": "user", "content": "二加二等于几？"}, {"role": "assistant", "content": "二加二等于四。"}],
+    "whitespace": [{"role": "user", "content": "  spaced question  "},
+                   {"role": "assistant", "content": "  leading and trailing spaces  "},
+                   {"role": "user", "content": "again"}, {"role": "assistant", "content": "  last reply \t"}],
+}
+
+
+@pytest.mark.parametrize("case", sorted(MULTI_TURN))
+def test_own_template_trains_every_reply_of_a_multi_turn_qwen3_conversation(case):
+    """Qwen3's template writes the last reply differently (an empty think block before it) from the earlier
+    ones: each reply and its stop token are trained, character for character, and nothing else."""
+    tok = shared_fixture_tokenizer("qwen3")
+    messages = MULTI_TURN[case]
+    rendered = render(tok, messages, template=None)
+    assert rendered.input_ids == tok.apply_chat_template(messages, tokenize=True)["input_ids"]
+    replies = [m["content"] for m in messages if m["role"] == "assistant"]
+    assert trained_texts(tok, messages, rendered) == [reply + "<|im_end|>" for reply in replies]
+
+
+@pytest.mark.parametrize("case", sorted(MULTI_TURN))
+def test_own_template_trains_every_reply_of_a_multi_turn_phi3_conversation(case):
+    """Phi-3.5's template ends the conversation with eos after the last `<|end|>`: each reply and its stop
+    token are trained and nothing else. Its special tokens swallow the whitespace next to them (rstrip), so a
+    reply's leading spaces and the newline after `<|end|>` are not tokens at all: compare without whitespace."""
+    tok = shared_fixture_tokenizer("phi3")
+    messages = MULTI_TURN[case]
+    rendered = render(tok, messages, template=None)
+    assert rendered.input_ids == tok.apply_chat_template(messages, tokenize=True)["input_ids"]
+    runs = masked_runs(rendered.input_ids, rendered.assistant_mask)
+    replies = [m["content"] for m in messages if m["role"] == "assistant"]
+    assert ["".join(tok.decode(run).split()) for run in runs] == ["".join(r.split()) + "<|end|>" for r in replies]
+    assert all(run[-1] == tok.convert_tokens_to_ids("<|end|>") for run in runs)
+
+
+def test_own_template_that_does_not_write_a_reply_is_refused():
+    tok = tiny_tokenizer(("<|end|>",))
+    tok.chat_template = "{% for m in messages %}{{ m.role }}: {{ m.content | upper }}<|end|>{% endfor %}"
+    with pytest.raises(UserError, match="assistant turn 2's content") as err:
+        render(tok, TURNS, template=None)
+    assert err.value.field == "template"
 
 
 def test_own_template_errors_become_user_errors():

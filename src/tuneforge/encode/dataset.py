@@ -16,6 +16,7 @@ from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
 from tuneforge.encode.packing import pack
 from tuneforge.encode.pretrain import encode_text, group_blocks
 from tuneforge.encode.supervised import Encoded, encode_conversation
+from tuneforge.templates.render import closing_token_ids
 from tuneforge.templates.spec import TemplateSpec
 
 log = get_logger()
@@ -98,8 +99,9 @@ def default_cache_root() -> Path:
 
 
 def _stop_token_ids(tokenizer, template: TemplateSpec | None) -> set[int]:
-    words = list(template.stop_words) if template else []
-    ids = {tokenizer.convert_tokens_to_ids(w) for w in words}
+    if template is None:  # the tokenizer's own template: any of its special tokens may close a turn
+        return closing_token_ids(tokenizer)
+    ids = {tokenizer.convert_tokens_to_ids(w) for w in template.stop_words}
     ids.discard(tokenizer.unk_token_id)
     ids.discard(None)
     if not ids and tokenizer.eos_token_id is not None:

@@ -2,8 +2,8 @@
 
 With a `TemplateSpec` the spec's jinja (which marks trained spans with `{% generation %}`) goes through
 `tokenizer.apply_chat_template`. With `template=None` the tokenizer's own chat_template is used: its generation
-markers if it has them, otherwise assistant spans are located by rendering growing prefixes of the conversation
-to text. The tokenizer is never modified; problems with the conversation come back as `UserError`s (the caller
+markers if it has them, otherwise each assistant content is located in the rendering of the whole conversation
+by character offsets. The tokenizer is never modified; problems with the conversation come back as `UserError`s (the caller
 adds file and row).
 """
 from __future__ import annotations
@@ -35,8 +35,8 @@ def render(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None,
     _check_fast(tokenizer)
     chat_template, name = _chat_template(tokenizer, template, messages, tools)
     if not has_generation_markers(chat_template):
-        return _render_by_prefixes(tokenizer, messages, chat_template, tools, add_generation_prompt,
-                                   template_kwargs)
+        return _render_by_offsets(tokenizer, messages, chat_template, tools, add_generation_prompt,
+                                  template_kwargs)
     out = _apply(tokenizer, messages, chat_template, name, tools, add_generation_prompt, template_kwargs,
                  tokenize=True)
     rendered = Rendered(list(out["input_ids"]), list(out["assistant_masks"]))
@@ -116,31 +116,74 @@ def _apply(tokenizer: Any, messages: Messages, chat_template: str, name: str, to
         raise UserError(f"{name} cannot render this conversation: {exc}", field="messages") from None
 
 
-def _render_by_prefixes(tokenizer: Any, messages: Messages, chat_template: str, tools: Tools,
-                        add_generation_prompt: bool, template_kwargs: Mapping[str, Any] | None) -> Rendered:
-    """Assistant spans of a template without generation markers, found by rendering growing prefixes.
+def closing_token_ids(tokenizer: Any) -> set[int]:
+    """Ids that can close an assistant turn in a template tuneforge does not know: the tokenizer's special
+    tokens (eos, `<|im_end|>`, `<|end|>`, `<end_of_turn>`, …)."""
+    ids = set(getattr(tokenizer, "all_special_ids", ()) or ())
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    ids.update(i for i, token in decoder.items() if getattr(token, "special", False))
+    ids.discard(getattr(tokenizer, "unk_token_id", None))
+    return ids
 
-    The span of assistant message i is the text between the render of messages[:i] with the assistant header and
-    the render of messages[:i+1]; both must be prefixes of the whole conversation's text. That holds for most
-    templates, but not for ones that write a message differently once others follow it (Qwen3's think block) or
-    that add text after the last message (Phi-3's eos): those need `template:`.
+
+def _content_variants(content: str) -> list[str]:
+    """How a template may write an assistant content: as given, trimmed, or (reasoning models dropping an
+    earlier turn's think block) only the answer after `</think>`."""
+    variants = [content, content.strip()]
+    if "</think>" in content:
+        variants.append(content.split("</think>")[-1].strip())
+    return [v for i, v in enumerate(variants) if v and v not in variants[:i]]
+
+
+def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, tools: Tools,
+                       add_generation_prompt: bool, template_kwargs: Mapping[str, Any] | None) -> Rendered:
+    """Assistant spans of a template without generation markers (the tokenizer's own, `template` omitted).
+
+    The whole conversation is rendered once, so the ids are exactly `apply_chat_template`'s; each assistant
+    content is then found in that text, in order, and mapped to tokens through the fast tokenizer's offsets.
+    The trained span is the content plus the special token that closes it (and any whitespace between). The
+    search for turn i starts after the render of messages[:i] with the assistant header when that render is a
+    prefix of the whole (it is for nearly every template), so a user message quoting the reply is never taken
+    for it; templates that rewrite earlier turns (Qwen3 drops their reasoning) or append text after the last
+    one (Phi-3's eos) need nothing more. A tool-call turn without content trains from the header to the closer.
     """
     def text(msgs: Messages, prompt: bool) -> str:
         return _apply(tokenizer, msgs, chat_template, _OWN, tools, prompt, template_kwargs, tokenize=False)
 
     full = text(messages, add_generation_prompt)
-    spans: list[tuple[int, int]] = []
+    encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = list(encoding["input_ids"]), list(encoding["offset_mapping"])
+    closers = closing_token_ids(tokenizer)
+    mask = [0] * len(ids)
+    cursor = 0
     for i, message in enumerate(messages):
         if message.get("role") != "assistant":
             continue
-        before = text(messages[:i], True) if i else ""  # a leading assistant turn starts at the beginning
-        after = text(messages[:i + 1], False)
-        if not (full.startswith(before) and full.startswith(after) and len(after) > len(before)):
-            raise UserError(f"{_OWN} writes assistant turn {i + 1} differently depending on what follows it, so "
+        header = text(messages[:i], True) if i else ""
+        header_known = full.startswith(header) and len(header) >= cursor
+        if header_known:
+            cursor = len(header)
+        content = message.get("content") if isinstance(message.get("content"), str) else ""
+        found = next(((at, at + len(v)) for v in _content_variants(content)
+                      if (at := full.find(v, cursor)) >= 0), None)
+        if found is None and not content.strip() and header_known:
+            # A tool call (or an empty reply): what the template writes from the header to the closing token.
+            found = next(((cursor, a) for k, (a, _) in enumerate(offsets) if a >= cursor and ids[k] in closers),
+                         None)
+        if found is None:
+            raise UserError(f"{_OWN} does not write assistant turn {i + 1}'s content where it can be found, so "
                             "its tokens cannot be located; set `template:` to the matching tuneforge template "
                             "(see `tuneforge templates`)", field="template")
-        spans.append((len(before), len(after)))
-    encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
-    mask = [int(any(start <= tok_start < end for start, end in spans))
-            for tok_start, _ in encoding["offset_mapping"]]
-    return Rendered(list(encoding["input_ids"]), mask)
+        start, end = found
+        first = next((k for k, (a, _) in enumerate(offsets) if a >= start), len(ids))
+        last = first
+        while last < len(ids) and offsets[last][0] < end:
+            last += 1
+        closer = last
+        while closer < len(ids) and ids[closer] not in closers and not full[slice(*offsets[closer])].strip():
+            closer += 1  # whitespace between a reply and its stop token (" </s>") belongs to the reply
+        if closer < len(ids) and ids[closer] in closers:
+            last = closer + 1
+        mask[first:last] = [1] * (last - first)
+        cursor = max(end, offsets[last - 1][1] if last > first else end)
+    return Rendered(ids, mask)
