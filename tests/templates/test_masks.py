@@ -1,4 +1,6 @@
-"""The assistant mask covers exactly each assistant turn's trained span (content + stop token) and nothing else."""
+"""The assistant mask covers exactly each assistant turn's trained span and nothing else: its content, its stop
+token and, where LLaMA-Factory's template trains it too, the separator written right after the stop token (so
+that the same YAML trains the same tokens in both)."""
 from __future__ import annotations
 
 import pytest
@@ -16,6 +18,10 @@ SPAN = {
     "xverse": " {}<|endoftext|>", "falcon": " {}<|endoftext|>", "glm4": "\n{}<|user|>", "chatglm3": "\n {}<|user|>",
 }
 
+# The separator after the stop token that is trained with it (LLaMA-Factory's `format_assistant` slots).
+AFTER_STOP = {"alpaca": "\n\n", "chatml": "\n", "default": "\n", "gemma": "\n", "gemma3": "\n", "intern2": "\n",
+              "phi": "\n", "qwen": "\n", "qwen3": "\n", "qwen3_nothink": "\n", "yi": "\n", "yuan": "\n"}
+
 
 def decoded_runs(tok, rendered) -> list[str]:
     return [tok.decode(run, skip_special_tokens=False) for run in masked_runs(rendered.input_ids,
@@ -26,7 +32,7 @@ def decoded_runs(tok, rendered) -> list[str]:
 def test_multi_turn_mask_is_exactly_the_replies(name):
     spec = get_template(name)
     tok = tiny_tokenizer_for(spec)  # byte-level: decoding gives back the exact text
-    span = SPAN.get(name, "{}" + spec.end_of_turn(tok.eos_token))
+    span = SPAN.get(name, "{}" + spec.end_of_turn(tok.eos_token) + AFTER_STOP.get(name, ""))
     expected = [span.format("2+2 equals 4."), span.format("3+3 equals 6.")]
     if name == "qwen3":  # the official template opens a (here empty) think block in the final turn
         expected[1] = "<think>\n\n</think>\n\n" + expected[1]
@@ -49,9 +55,9 @@ def test_multi_turn_mask_with_the_real_tokenizer(folder, name):
 
 QWEN_CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
 TOOL_SPANS = {
-    "qwen": [QWEN_CALL + "<|im_end|>", "It is 21 °C and sunny in Paris.<|im_end|>"],
-    "qwen3": [QWEN_CALL + "<|im_end|>", "<think>\n\n</think>\n\nIt is 21 °C and sunny in Paris.<|im_end|>"],
-    "qwen3_nothink": [QWEN_CALL + "<|im_end|>", "It is 21 °C and sunny in Paris.<|im_end|>"],
+    "qwen": [QWEN_CALL + "<|im_end|>\n", "It is 21 °C and sunny in Paris.<|im_end|>\n"],
+    "qwen3": [QWEN_CALL + "<|im_end|>\n", "<think>\n\n</think>\n\nIt is 21 °C and sunny in Paris.<|im_end|>\n"],
+    "qwen3_nothink": [QWEN_CALL + "<|im_end|>\n", "It is 21 °C and sunny in Paris.<|im_end|>\n"],
     "llama3": ['{"name": "get_weather", "parameters": {"city": "Paris"}}<|eot_id|>',
                "It is 21 °C and sunny in Paris.<|eot_id|>"],
     "glm4": ['get_weather\n{"city": "Paris"}<|observation|>', "\nIt is 21 °C and sunny in Paris.<|user|>"],
@@ -76,8 +82,8 @@ def test_parallel_tool_calls_mask_qwen():
     rendered = render(tok, PARALLEL_TOOL_TURNS, template=get_template("qwen"), tools=TOOLS)
     assert decoded_runs(tok, rendered) == [
         'Let me check both.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n</tool_call>\n'
-        '<tool_call>\n{"name": "get_time", "arguments": {"city": "Rome"}}\n</tool_call><|im_end|>',
-        "25 °C, and it is 14:05.<|im_end|>"]
+        '<tool_call>\n{"name": "get_time", "arguments": {"city": "Rome"}}\n</tool_call><|im_end|>\n',
+        "25 °C, and it is 14:05.<|im_end|>\n"]
 
 
 def test_qwen3_keeps_reasoning_only_after_the_last_user_message():
@@ -88,7 +94,7 @@ def test_qwen3_keeps_reasoning_only_after_the_last_user_message():
                 {"role": "user", "content": "3+3?"},
                 {"role": "assistant", "content": "<think>\nadd again\n</think>\n\n6."}]
     assert decoded_runs(tok, render(tok, messages, template=spec)) == [
-        "4.<|im_end|>", "<think>\nadd again\n</think>\n\n6.<|im_end|>"]
+        "4.<|im_end|>\n", "<think>\nadd again\n</think>\n\n6.<|im_end|>\n"]
 
 
 def test_deepseekr1_keeps_reasoning_of_the_trained_turn():

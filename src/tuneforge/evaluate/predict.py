@@ -68,7 +68,11 @@ def prepare_item(example: Conversation, engine: Engine, tokenizer: Any, cutoff_l
         raise UserError(exc.message, file=example.source, field=exc.field) from None
     runs = assistant_runs(rendered.assistant_mask)
     start, end = runs[-1] if runs else (len(rendered.input_ids), len(rendered.input_ids))
-    label = tokenizer.decode(rendered.input_ids[start:end], skip_special_tokens=True)
+    reply = rendered.input_ids[start:end]
+    # The label is the reply up to its stop token, not the separator some templates train after it.
+    special = set(tokenizer.all_special_ids)
+    reply = reply[:max((k + 1 for k, token in enumerate(reply) if token in special), default=len(reply))]
+    label = tokenizer.decode(reply, skip_special_tokens=True)
     return PredictItem(prompt[-cutoff_len:], label, example.source)
 
 
