@@ -179,3 +179,19 @@ def test_template_kwargs_reach_the_jinja():
     assert "Today Date: 26 Jul 2024\n" in render_text(tok, TURNS[:2], template=llama3)
     assert "Today Date: 01 Jan 2025\n" in render_text(tok, TURNS[:2], template=llama3,
                                                        template_kwargs={"date_string": "01 Jan 2025"})
+
+
+def test_default_system_is_added_only_when_the_conversation_has_none():
+    from tuneforge.templates.render import with_default_system
+
+    assert with_default_system(TURNS, "Be brief.")[0] == {"role": "system", "content": "Be brief."}
+    assert with_default_system([SYSTEM, *TURNS], "Be brief.")[0] == SYSTEM
+    assert with_default_system(TURNS, None) == [dict(m) for m in TURNS]
+    assert with_default_system(TURNS, "x") is not TURNS and TURNS[0]["role"] == "user"  # the input is untouched
+
+
+def test_jinja_variables_reach_only_reasoning_templates():
+    from tuneforge.templates.render import jinja_variables
+
+    assert jinja_variables(get_template("qwen3"), False) == {"enable_thinking": False}
+    assert jinja_variables(get_template("qwen"), False) == {} and jinja_variables(None, True) == {}

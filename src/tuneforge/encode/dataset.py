@@ -101,12 +101,7 @@ def default_cache_root() -> Path:
 def _stop_token_ids(tokenizer, template: TemplateSpec | None) -> set[int]:
     if template is None:  # the tokenizer's own template: any of its special tokens may close a turn
         return closing_token_ids(tokenizer)
-    ids = {tokenizer.convert_tokens_to_ids(w) for w in template.stop_words}
-    ids.discard(tokenizer.unk_token_id)
-    ids.discard(None)
-    if not ids and tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
+    return set(template.stop_token_ids(tokenizer))
 
 
 def _check_trainable(features: list[dict], tokenizer, template, options: EncodeOptions) -> None:

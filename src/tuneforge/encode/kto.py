@@ -10,7 +10,7 @@ from tuneforge.core.errors import UserError
 from tuneforge.data.example import KTOExample
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.pairwise import encode_answer, fit_lengths, template_kwargs
-from tuneforge.encode.supervised import with_default_system
+from tuneforge.templates.render import with_default_system
 from tuneforge.templates.spec import TemplateSpec
 
 

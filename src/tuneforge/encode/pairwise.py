@@ -15,8 +15,8 @@ from typing import Any
 from tuneforge.core.errors import UserError
 from tuneforge.data.example import PreferencePair
 from tuneforge.encode.options import EncodeOptions
-from tuneforge.encode.supervised import assistant_runs, with_default_system
-from tuneforge.templates.render import render
+from tuneforge.encode.supervised import assistant_runs
+from tuneforge.templates.render import render, with_default_system
 from tuneforge.templates.spec import TemplateSpec
 
 

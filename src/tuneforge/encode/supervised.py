@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tuneforge.data.example import Conversation
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
-from tuneforge.templates.render import render
+from tuneforge.templates.render import render, with_default_system
 from tuneforge.templates.spec import TemplateSpec
 
 
@@ -60,13 +60,6 @@ def truncate(ids: list[int], mask: list[int], cutoff: int) -> tuple[list[int], l
     prompt = ids[:head] + ids[start - (prompt_len - head):start] if prompt_len > head else ids[:head]
     answer = ids[start:start + answer_len]
     return prompt + answer, [0] * len(prompt) + [1] * len(answer), True
-
-
-def with_default_system(messages: tuple[dict, ...], system: str | None) -> list[dict]:
-    msgs = list(messages)
-    if system and (not msgs or msgs[0].get("role") != "system"):
-        msgs.insert(0, {"role": "system", "content": system})
-    return msgs
 
 
 def encode_conversation(example: Conversation, tokenizer, template: TemplateSpec | None,

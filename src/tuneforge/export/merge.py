@@ -21,7 +21,7 @@ from tuneforge.export.adapters import check_adapters
 from tuneforge.export.probes import probe_inputs, probe_logits
 from tuneforge.model.load import load_model, load_tokenizer
 from tuneforge.templates.registry import get_template
-from tuneforge.templates.spec import TemplateSpec
+from tuneforge.templates.spec import TemplateSpec, stop_token_ids
 
 log = get_logger()
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
@@ -85,19 +85,6 @@ def _load_adapter(peft_model_cls, model, folder: Path):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"this adapter does not fit the base model ({first[:200]})", file=str(folder),
                         field="adapter_name_or_path") from None
-
-
-def stop_token_ids(tokenizer, template: TemplateSpec | None) -> list[int]:
-    """The ids generation must stop at: the template's end-of-turn tokens, then the tokenizer's eos."""
-    words = list(template.stop_words) if template else []
-    ids = []
-    for word in [*words, tokenizer.eos_token]:
-        if word is None:
-            continue
-        token_id = tokenizer.convert_tokens_to_ids(word)
-        if token_id is not None and token_id != tokenizer.unk_token_id and token_id not in ids:
-            ids.append(token_id)
-    return ids
 
 
 def prepare_for_export(merged: Merged) -> None:

@@ -22,8 +22,8 @@ from tuneforge.inference.loading import load_for_inference
 from tuneforge.inference.text import IncrementalText, decode_reply
 from tuneforge.inference.tools import marker_ids
 from tuneforge.templates.registry import get_template
-from tuneforge.templates.render import render_prompt
-from tuneforge.templates.spec import TemplateSpec
+from tuneforge.templates.render import jinja_variables, render_prompt, with_default_system
+from tuneforge.templates.spec import TemplateSpec, generation_eos_ids, stop_token_ids
 
 _DONE = object()
 
@@ -37,7 +37,9 @@ class HFEngine:
         self.default_system = default_system
         self.tool_format = tool_format or (template.tool_format if template else None)
         self.template_kwargs = template_kwargs or {}
-        self.stop_ids = self._stop_token_ids()
+        # Without a template the model's own generation_config knows its end-of-turn tokens (Phi-3.5's <|end|>).
+        self.stop_ids = stop_token_ids(tokenizer, template,
+                                       generation_eos_ids(model.generation_config) if template is None else ())
         self.keep_ids = frozenset(marker_ids(tokenizer, self.tool_format))
         self._lock = threading.Lock()
 
@@ -48,9 +50,9 @@ class HFEngine:
 
         template = get_template(cfg.data.template) if cfg.data.template else None
         model, tokenizer = load_for_inference(cfg.model, on_gpu=torch.cuda.is_available())
-        kwargs = {"enable_thinking": cfg.model.enable_thinking} if template and template.thinking else {}
         return cls(model, tokenizer, template, generation=cfg.generation, default_system=cfg.data.default_system,
-                   tool_format=cfg.data.tool_format, template_kwargs=kwargs)
+                   tool_format=cfg.data.tool_format,
+                   template_kwargs=jinja_variables(template, cfg.model.enable_thinking))
 
     @classmethod
     def load(cls, path: str | Path, template: str | None = None, **generation: Any) -> HFEngine:
@@ -63,20 +65,10 @@ class HFEngine:
         overrides = {"do_sample": False, "max_new_tokens": 64, **generation}
         return cls.from_config(load_run_config(keys, overrides, command="chat"))
 
-    def _stop_token_ids(self) -> list[int]:
-        """The template's end-of-turn tokens and the tokenizer's eos: generation stops at any of them."""
-        words = list(self.template.stop_words) if self.template else []
-        ids = [self.tokenizer.convert_tokens_to_ids(w) for w in words]
-        ids.append(self.tokenizer.eos_token_id)
-        return list(dict.fromkeys(i for i in ids if i is not None and i != self.tokenizer.unk_token_id))
-
     # ---- prompts ---------------------------------------------------------------------------------------
     def prompt_ids(self, messages: Messages, *, tools: Tools = None) -> list[int]:
-        messages = list(messages)
-        if self.default_system and not (messages and messages[0].get("role") == "system"):
-            messages.insert(0, {"role": "system", "content": self.default_system})
-        return render_prompt(self.tokenizer, messages, template=self.template, tools=tools,
-                             template_kwargs=self.template_kwargs)
+        return render_prompt(self.tokenizer, with_default_system(messages, self.default_system),
+                             template=self.template, tools=tools, template_kwargs=self.template_kwargs)
 
     def generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
         """Keyword arguments for transformers generate(): the config with `sampling` applied, stop tokens."""

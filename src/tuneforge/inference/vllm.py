@@ -16,7 +16,8 @@ from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, T
 from tuneforge.inference.loading import check_inference_paths
 from tuneforge.model.load import load_tokenizer
 from tuneforge.templates.registry import get_template
-from tuneforge.templates.render import render_prompt
+from tuneforge.templates.render import jinja_variables, render_prompt, with_default_system
+from tuneforge.templates.spec import stop_token_ids
 
 
 def _import_vllm():
@@ -33,9 +34,8 @@ class VLLMEngine:
         self.llm, self.tokenizer, self.cfg, self.lora = llm, tokenizer, cfg, lora
         self.template = get_template(cfg.data.template) if cfg.data.template else None
         self.tool_format = cfg.data.tool_format or (self.template.tool_format if self.template else None)
-        words = list(self.template.stop_words) if self.template else []
-        ids = [tokenizer.convert_tokens_to_ids(w) for w in words] + [tokenizer.eos_token_id]
-        self.stop_ids = [i for i in dict.fromkeys(ids) if i is not None]
+        self.stop_ids = stop_token_ids(tokenizer, self.template)
+        self.template_kwargs = jinja_variables(self.template, cfg.model.enable_thinking)
         self._lock = threading.Lock()
 
     @classmethod
@@ -60,11 +60,8 @@ class VLLMEngine:
         return cls(llm, tokenizer, cfg, lora)
 
     def prompt_ids(self, messages: Messages, *, tools: Tools = None) -> list[int]:
-        messages = list(messages)
-        system = self.cfg.data.default_system
-        if system and not (messages and messages[0].get("role") == "system"):
-            messages.insert(0, {"role": "system", "content": system})
-        return render_prompt(self.tokenizer, messages, template=self.template, tools=tools)
+        return render_prompt(self.tokenizer, with_default_system(messages, self.cfg.data.default_system),
+                             template=self.template, tools=tools, template_kwargs=self.template_kwargs)
 
     def _params(self, sampling: Sampling) -> Any:
         vllm = _import_vllm()

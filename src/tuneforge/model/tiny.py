@@ -102,10 +102,8 @@ def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(
     torch.manual_seed(spec.seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     template = get_template(spec.template)
-    stop_ids = [tokenizer.convert_tokens_to_ids(t) for t in template.stop_words
-                if tokenizer.convert_tokens_to_ids(t) != tokenizer.unk_token_id]
     model.generation_config = GenerationConfig(
-        eos_token_id=stop_ids or tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=template.stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id, do_sample=False)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

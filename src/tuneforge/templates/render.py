@@ -26,6 +26,20 @@ class Rendered:
     assistant_mask: list[int]
 
 
+def with_default_system(messages: Messages, system: str | None) -> list[dict]:
+    """The conversation with `default_system` as its system message when it has none of its own — the one
+    rule for training, preference data, chat, the API, predict and PPO prompts."""
+    msgs = [dict(m) for m in messages]
+    if system and (not msgs or msgs[0].get("role") != "system"):
+        msgs.insert(0, {"role": "system", "content": system})
+    return msgs
+
+
+def jinja_variables(template: TemplateSpec | None, enable_thinking: bool) -> dict[str, Any]:
+    """The jinja variables the config sets: `enable_thinking` for reasoning templates."""
+    return {"enable_thinking": enable_thinking} if template is not None and template.thinking else {}
+
+
 def render(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None, tools: Tools = None,
            add_generation_prompt: bool = False, template_kwargs: Mapping[str, Any] | None = None) -> Rendered:
     """Token ids of the conversation and which of them belong to assistant turns (content + stop token).

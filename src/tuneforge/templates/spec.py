@@ -8,9 +8,11 @@ comments so runtimes that do not know the tag (llama.cpp, Ollama, older transfor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 # `{% generation %}` / `{%- endgeneration -%}` etc. The dashes are kept in the exported comment so that the
 # whitespace either side renders exactly as it did with the marker (jinja honours `{#-`/`-#}` like `{%-`/`-%}`).
@@ -72,6 +74,29 @@ class TemplateSpec:
         """The jinja text without generation markers, for saving into exported tokenizers."""
         return strip_generation_markers(self.chat_template)
 
+    def stop_token_ids(self, tokenizer: Any, extra: Iterable[int] = ()) -> list[int]:
+        """See `stop_token_ids`."""
+        return stop_token_ids(tokenizer, self, extra)
+
     def end_of_turn(self, tokenizer_eos: str | None) -> str | None:
         """The string that ends a trained reply when rendered with a tokenizer whose eos is `tokenizer_eos`."""
         return self.stop_words[0] if self.stop_words else tokenizer_eos
+
+
+def stop_token_ids(tokenizer: Any, template: TemplateSpec | None, extra: Iterable[int] = ()) -> list[int]:
+    """The ids that end an assistant turn — where generation stops, what generation_config.eos_token_id holds:
+    the template's end-of-turn tokens, then the tokenizer's eos, then `extra` (say, the model's own
+    generation_config eos ids when no template is given); in that order, each once, never an id the tokenizer
+    does not know (a stop word missing from the vocabulary would otherwise map to unk and stop on any unknown
+    token)."""
+    words = list(template.stop_words) if template is not None else []
+    candidates = [tokenizer.convert_tokens_to_ids(word) for word in words]
+    candidates += [tokenizer.eos_token_id, *extra]
+    unknown = getattr(tokenizer, "unk_token_id", None)
+    return list(dict.fromkeys(i for i in candidates if isinstance(i, int) and i != unknown))
+
+
+def generation_eos_ids(generation_config: Any) -> list[int]:
+    """A generation_config's eos_token_id (an int, a list or None) as a list."""
+    eos = getattr(generation_config, "eos_token_id", None)
+    return [] if eos is None else [eos] if isinstance(eos, int) else list(eos)

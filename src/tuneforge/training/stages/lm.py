@@ -15,6 +15,7 @@ from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.checkpointing import train_until_done, with_atomic_checkpoints
 from tuneforge.training.plot import plot_loss
 from tuneforge.training.prepare import prepare_data
+from tuneforge.templates.spec import stop_token_ids
 from tuneforge.training.setup import (build_optimizer, check_scale, main_process_first, training_arguments, use_gpu,
                                       uses_gradient_checkpointing, world_size)
 
@@ -31,12 +32,6 @@ def _run_info(cfg: RunConfig, prepared) -> dict:
             "train_stats": prepared.train_stats.__dict__ if prepared.train_stats else None,
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                          "python": platform.python_version()}, "finished": False}
-
-
-def _stop_token_ids(tokenizer, template) -> list[int]:
-    words = template.stop_words if template else ()
-    ids = [tokenizer.convert_tokens_to_ids(w) for w in words]
-    return [i for i in ids if i is not None and i != tokenizer.unk_token_id] or [tokenizer.eos_token_id]
 
 
 def warn_if_too_big(cfg: RunConfig, on_gpu: bool) -> None:
@@ -97,7 +92,7 @@ def run(cfg: RunConfig) -> RunDir | None:
     # New token embeddings must train (and be saved with a LoRA adapter), or the new tokens mean nothing.
     model = apply_adapter(model, cfg.finetune, cfg.model,
                           train_embeddings=bool(prepared.added_tokens))
-    model.generation_config.eos_token_id = _stop_token_ids(tokenizer, template)
+    model.generation_config.eos_token_id = stop_token_ids(tokenizer, template)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)

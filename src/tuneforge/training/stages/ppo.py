@@ -15,12 +15,12 @@ from tuneforge.artifacts.run_dir import RunDir, mark_finished, prepare_output_di
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.encode.supervised import with_default_system
 from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.load import load_model
 from tuneforge.model.reward import load_reward_model
 from tuneforge.model.value_head import make_value_head, save_value_head
-from tuneforge.templates.render import render_prompt
+from tuneforge.templates.render import render_prompt, with_default_system
+from tuneforge.templates.spec import stop_token_ids
 from tuneforge.training.callbacks import LOG_FILE
 from tuneforge.training.setup import use_gpu
 from tuneforge.training.stages import ppo_math as pm
@@ -124,9 +124,7 @@ def run(cfg: RunConfig) -> RunDir:
     head = make_value_head(model.config.hidden_size).to(next(model.parameters()).device)
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
     optimizer = torch.optim.AdamW(params, lr=cfg.train.learning_rate, weight_decay=cfg.train.weight_decay)
-    stop_ids = [i for i in (inputs.tokenizer.convert_tokens_to_ids(w) for w in
-                            (inputs.template.stop_words if inputs.template else ())) if i is not None]
-    stop_ids = stop_ids or [inputs.tokenizer.eos_token_id]
+    stop_ids = stop_token_ids(inputs.tokenizer, inputs.template)
     write_run(None, cfg, out, len(prompts))
     (out / LOG_FILE).unlink(missing_ok=True)
     kl_ctl = pm.AdaptiveKL(INIT_KL_COEF, cfg.preference.ppo_target)
