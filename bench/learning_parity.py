@@ -5,14 +5,14 @@ frameworks, then scored by the *same* code on the *same* label positions.
     python bench/learning_parity.py --lf /path/to/venv-lf/bin/llamafactory-cli --seeds 42 7
 
 The task is learnable multiple choice written as alpaca rows: each question names the right option's position
-in words ("the right one is the third") and the answer is one letter. The two frameworks label different
-tokens (LLaMA-Factory's `qwen` template also trains the "\\n" after `<|im_end|>`), so their training losses are
-averages over different token sets and are not comparable as such. What is comparable, and printed:
+in words ("the right one is the third") and the answer is one letter. Printed, side by side:
 
-- held-out loss and accuracy **on the answer letter alone**, computed here for both final models;
-- the per-step training loss of LF next to tuneforge trained on **LF's own encoded data** (`tokenized_path`),
-  which isolates the training engine (order, optimizer, schedule, loss normalisation) from the labelling;
-- tuneforge's own per-step loss, and the letter-loss curve through the run (`--eval-every`) for both.
+- how many encoded rows (input_ids and labels) of the two frameworks are identical;
+- the per-step training loss of LF, of tuneforge, and of tuneforge trained on **LF's own encoding**
+  (`tokenized_path`), which isolates the training engine (order, optimizer, schedule, loss normalisation);
+- for every final model, scored by the same code on the same positions: the held-out loss and accuracy of the
+  answer letter alone, and the 3-shot accuracy `tuneforge eval` gives it on the same questions laid out as an
+  MMLU-style task (earlier turns in the prompt, as in the issue that asked for this benchmark).
 
 Install LF as ../shared/design/stack-notes.md says (its own venv, never this project's). The machine is shared
 and noisy; the figures here are losses, not timings, and do not depend on load.
@@ -20,6 +20,7 @@ and noisy; the figures here are losses, not timings, and do not depend on load.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import subprocess
@@ -53,10 +54,32 @@ def make_rows(count: int, seed: int, language: str) -> list[dict]:
 
 def write_task(folder: Path, language: str, train_rows: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "mc.json").write_text(json.dumps(make_rows(train_rows, 0, language), ensure_ascii=False))
-    (folder / "mc_eval.json").write_text(json.dumps(make_rows(200, 1, language), ensure_ascii=False))
+    train, held_out = make_rows(train_rows, 0, language), make_rows(200, 1, language)
+    (folder / "mc.json").write_text(json.dumps(train, ensure_ascii=False))
+    (folder / "mc_eval.json").write_text(json.dumps(held_out, ensure_ascii=False))
     (folder / "dataset_info.json").write_text(json.dumps({"mc": {"file_name": "mc.json"}}))
+    # The same questions as a custom `tuneforge eval` task: eval_tasks/positions/{dev,test}/positions.csv.
+    task = folder / "eval_tasks" / "positions"
+    for split, rows in (("dev", train[:5]), ("test", held_out)):
+        (task / split).mkdir(parents=True, exist_ok=True)
+        with (task / split / "positions.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["question", *LETTERS, "answer"])
+            for row in rows:
+                lines = row["instruction"].split("\n")
+                writer.writerow([lines[0], *(line[3:] for line in lines[1:5]), row["output"]])
+    (task / "mapping.json").write_text(json.dumps({"positions": "Other"}))
     return folder
+
+
+def few_shot_accuracy(command: list[str], model_dir: Path, data: Path, language: str, save_dir: Path) -> float:
+    """`tuneforge eval` with 3 shots through the qwen chat template."""
+    done = subprocess.run([*command, "eval", str(model_dir), "task=positions_test",
+                           f"task_dir={data / 'eval_tasks'}", "n_shot=3", f"lang={language}", "template=qwen",
+                           f"save_dir={save_dir}"], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"tuneforge eval failed on {model_dir}: {done.stderr[-2000:]}")
+    return json.loads((save_dir / "results.json").read_text())["scores"]["Average"] / 100
 
 
 def yaml_text(model: Path, data: Path, out: Path, seed: int, epochs: float, extra: dict) -> str:
@@ -168,11 +191,12 @@ def main() -> None:
                 print(f"{step:>4}  " + "  ".join(f"{curve.get(step, float('nan')):>28.6f}" for curve in curves.values()))
             for name, run in runs.items():
                 loss, accuracy = letter_scores(run, eval_rows)
-                results.append((language, seed, name, loss, accuracy))
+                shots = few_shot_accuracy(tuneforge, run, data, language, run.with_name(run.name + "_eval3"))
+                results.append((language, seed, name, loss, accuracy, shots))
     print("\n## held-out answer letter (200 rows, same scoring code for every model)")
-    print(f"{'lang':4} {'seed':>4}  {'framework':28} {'letter loss':>11} {'accuracy':>8}")
-    for language, seed, name, loss, accuracy in results:
-        print(f"{language:4} {seed:>4}  {name:28} {loss:>11.4f} {accuracy:>8.3f}")
+    print(f"{'lang':4} {'seed':>4}  {'framework':28} {'letter loss':>11} {'0-shot acc':>10} {'3-shot acc':>10}")
+    for language, seed, name, loss, accuracy, shots in results:
+        print(f"{language:4} {seed:>4}  {name:28} {loss:>11.4f} {accuracy:>10.3f} {shots:>10.3f}")
     print(f"\nruns kept in {work}")
 
 
