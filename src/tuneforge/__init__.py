@@ -14,7 +14,9 @@ __version__ = "0.1.0"
 
 
 def train(config: str | Path | Mapping[str, Any], overrides: Sequence[str] | Mapping[str, Any] = ()):
-    """Run one training job (stage pt or sft) and return its RunDir."""
+    """Run one training job (any stage: pt, sft, rm, dpo, kto, ppo) and return its RunDir (None when the run
+    only encoded data into a new `tokenized_path`). Raises UserError for bad input and Interrupted when a
+    signal stopped training after saving a checkpoint."""
     from tuneforge.config.load import load_run_config
     from tuneforge.training.stages import STAGES
 

@@ -121,7 +121,6 @@ def test_run_folder_without_adapter_files_and_missing_model_are_user_errors(tmp_
 
 
 def test_vllm_backend_without_vllm_is_a_clear_user_error(tiny_qwen):
-    pytest.importorskip  # (documented: vllm has no CPU wheels)
     try:
         import vllm  # noqa: F401
         pytest.skip("vllm is installed here")

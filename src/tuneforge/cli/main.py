@@ -9,8 +9,7 @@ from collections.abc import Callable
 from tuneforge.core.errors import Interrupted, UserError, did_you_mean
 from tuneforge.core.log import setup_logging
 
-# name → ("module:function", help). Imported only when run, so `tuneforge -h` stays instant and a command
-# whose module is absent says so instead of breaking the others.
+# name → ("module:function", help). Imported only when run, so `tuneforge -h` stays instant.
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("tuneforge.cli.commands:cmd_train", "train from a YAML/JSON config (pt, sft, rm, dpo, kto, ppo)"),
     "preview-data": ("tuneforge.cli.commands:cmd_preview_data", "show encoded examples, trained tokens highlighted"),
@@ -30,17 +29,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _resolve(target: str) -> Callable[[list[str]], int] | None:
+def _resolve(target: str) -> Callable[[list[str]], int]:
     import importlib
 
     module_name, _, function = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, function)
+    return getattr(importlib.import_module(module_name), function)
 
 
 def usage() -> str:
@@ -59,9 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging()
     run = _resolve(COMMANDS[name][0])
-    if run is None:
-        print(f"error: command '{name}' is not available in this version yet", file=sys.stderr)
-        return 2
     try:
         return run(rest)
     except Interrupted as exc:

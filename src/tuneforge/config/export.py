@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 from tuneforge.config.fields import option
 
-NOT_YET = "not supported yet (export)"
-
 
 @dataclass(frozen=True)
 class ExportConfig:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from tuneforge.config.fields import option, split_names
 
 STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
-SUPPORTED_STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
 
 
 @dataclass(frozen=True)
@@ -48,9 +47,6 @@ class FinetuneConfig:
 
     def problems(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
-        if self.stage in STAGES and self.stage not in SUPPORTED_STAGES:
-            out.append(("stage", f"'{self.stage}' is not supported yet (supported: "
-                                 f"{', '.join(SUPPORTED_STAGES)})"))
         if self.lora_rank < 1:
             out.append(("lora_rank", "must be at least 1"))
         if not 0.0 <= self.lora_dropout < 1.0:

@@ -7,9 +7,6 @@ if TYPE_CHECKING:
     from tuneforge.config.run import RunConfig
 
 
-COMMANDS = ("train", "chat", "api", "predict", "export", "eval", "webui", "estimate")
-
-
 def cross_group_problems(config: RunConfig, command: str = "train") -> list[tuple[str, str]]:
     """Rules across groups, for the command that will use the config (a chat needs no dataset)."""
     out: list[tuple[str, str]] = []

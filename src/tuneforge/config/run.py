@@ -39,13 +39,5 @@ class RunConfig:
             flat.update(dataclasses.asdict(getattr(self, group)))
         return flat
 
-    def replace(self, **flat: Any) -> RunConfig:
-        """A copy with some flat keys changed (e.g. output_dir); the keys must exist."""
-        groups = {name: getattr(self, name) for name in GROUPS}
-        for key, value in flat.items():
-            group = FIELD_GROUP[key]
-            groups[group] = dataclasses.replace(groups[group], **{key: value})
-        return RunConfig(**groups)
-
 
 FIELD_GROUP: dict[str, str] = {f.name: group for group, cls in GROUPS.items() for f in dataclasses.fields(cls)}

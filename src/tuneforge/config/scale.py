@@ -6,9 +6,6 @@ from dataclasses import dataclass
 
 from tuneforge.config.fields import option
 
-_NOT_YET = "not supported yet (scale and memory options)"
-# Keys whose non-default values need code that has not landed yet; removed from here as each lands.
-_UNBUILT: tuple[str, ...] = ()
 # Backends that load a quantized base model for training here; the others are named with the reason.
 QUANT_METHODS_BUILT = ("bitsandbytes",)
 
@@ -50,10 +47,6 @@ class ScaleConfig:
 
     def problems(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
-        defaults = ScaleConfig.__dataclass_fields__
-        for key in _UNBUILT:
-            if getattr(self, key) not in (defaults[key].default, None, False, ""):
-                out.append((key, _NOT_YET))
         if self.quantization_bit not in (None, 4, 8):
             out.append(("quantization_bit", "must be 4 or 8"))
         if self.quantization_bit is not None and self.quantization_method not in QUANT_METHODS_BUILT:
