@@ -77,6 +77,7 @@ def test_ppo_raises_mean_reward(learner_qwen, toy, tmp_path):
     rewards = [row["reward"] for row in rows]
     print("ppo mean reward per step", [round(r, 2) for r in rewards])
     assert len(rows) == 10 and all("kl" in row for row in rows)
+    assert [row["lr"] for row in rows] == [1e-3] * 10  # lr_scheduler_type constant, stepped once per PPO step
     assert sum(rewards[-3:]) / 3 > sum(rewards[:3]) / 3 + 0.3
     for name in ("adapter_model.safetensors", "value_head.safetensors", "training_reward.png",
                  "training_kl.png", "training_loss.png"):
@@ -85,3 +86,17 @@ def test_ppo_raises_mean_reward(learner_qwen, toy, tmp_path):
     reply = HFEngine.load(run.path).chat([{"role": "user", "content": "Can you help me with a poem?"}],
                                          max_new_tokens=8)
     assert isinstance(reply, str)
+
+
+def test_ppo_refuses_what_its_loop_cannot_honour_all_at_once(learner_qwen, toy, tmp_path):
+    from tuneforge.config.load import load_run_config
+
+    data, rm = toy
+    with pytest.raises(UserError) as err:
+        load_run_config(pref_config(learner_qwen, data, tmp_path / "x", "ppo", dataset="polite_prompts",
+                                    reward_model=str(rm), gradient_accumulation_steps=4, optim="adafactor",
+                                    resume_from_checkpoint=str(tmp_path), use_galore=True,
+                                    finetuning_type="full"))
+    message = err.value.format()
+    for key in ("gradient_accumulation_steps", "optim", "resume_from_checkpoint", "use_galore", "finetuning_type"):
+        assert key in message, key

@@ -42,4 +42,35 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             out.append(("loraplus_lr_ratio", f"needs finetuning_type lora (got {finetune.finetuning_type})"))
     if finetune.use_dora and finetune.pissa_init:
         out.append(("pissa_init", "cannot be combined with use_dora"))
+    if finetune.stage == "ppo":
+        out += _ppo_problems(config)
+    return out
+
+
+# What stage ppo's own loop (one process, a LoRA policy, AdamW, no intermediate checkpoints) cannot honour: it
+# refuses these instead of ignoring them.
+_PPO_OPTIMIZERS = ("adamw_torch", "adamw_torch_fused")
+
+
+def _ppo_problems(config: RunConfig) -> list[tuple[str, str]]:
+    finetune, train, scale = config.finetune, config.train, config.scale
+    out: list[tuple[str, str]] = []
+    if finetune.finetuning_type != "lora":
+        out.append(("finetuning_type", "stage ppo trains a LoRA policy (its reference is the adapter disabled); "
+                                       "set finetuning_type: lora"))
+    if not config.preference.reward_model:
+        out.append(("reward_model", "stage ppo needs reward_model: a run folder of stage rm"))
+    if train.gradient_accumulation_steps != 1:
+        out.append(("gradient_accumulation_steps", "stage ppo does not accumulate gradients yet; set it to 1 and "
+                                                   "raise per_device_train_batch_size instead"))
+    if train.resume_from_checkpoint:
+        out.append(("resume_from_checkpoint", "stage ppo cannot resume from a checkpoint yet"))
+    if train.optim not in _PPO_OPTIMIZERS:
+        out.append(("optim", f"stage ppo trains with AdamW ({' or '.join(_PPO_OPTIMIZERS)}), not {train.optim}"))
+    if scale.special_optimizer():
+        out.append((f"use_{scale.special_optimizer()}", "stage ppo trains with AdamW only"))
+    if finetune.loraplus_lr_ratio is not None:
+        out.append(("loraplus_lr_ratio", "stage ppo does not support LoRA+ yet"))
+    if scale.deepspeed or scale.fsdp:
+        out.append(("deepspeed" if scale.deepspeed else "fsdp", "stage ppo runs in a single process"))
     return out

@@ -3,6 +3,8 @@ the smallest clear loop). The policy is the base + LoRA; the reference is the sa
 disabled; a value head reads the policy's last hidden state. Each step: sample replies to a batch of prompts
 (rendered exactly as chat renders them), score prompt + reply with the reward model, per-token rewards with a
 KL penalty, GAE, then ppo_epochs of clipped policy/value updates and the adaptive KL coefficient (ppo_target).
+The learning rate follows lr_scheduler_type / warm-up per PPO step; what this loop cannot honour (gradient
+accumulation, other optimizers, resuming, several processes) is refused by config.rules, not ignored.
 Outputs as for SFT: adapter + tokenizer, trainer_log.jsonl (reward, kl, loss), plots, value_head.safetensors."""
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from tuneforge.model.value_head import make_value_head, save_value_head
 from tuneforge.templates.render import render_prompt, with_default_system
 from tuneforge.templates.spec import stop_token_ids
 from tuneforge.training.callbacks import LOG_FILE
-from tuneforge.training.setup import use_gpu
+from tuneforge.training.setup import use_gpu, world_size
 from tuneforge.training.stages import ppo_math as pm
 from tuneforge.training.stages import ppo_rollout as rollout
 from tuneforge.training.stages.common import load_stage_inputs, plot_metrics, write_run
@@ -31,15 +33,6 @@ log = get_logger()
 INIT_KL_COEF = 0.2
 VALUE_COEF = 0.1
 METRICS = ("reward", "kl", "kl_coef", "value_loss")
-
-
-def _check(cfg: RunConfig) -> None:
-    pref = cfg.preference
-    if cfg.finetune.finetuning_type != "lora":
-        raise UserError("stage ppo trains a LoRA policy (its reference is the adapter disabled); set "
-                        "finetuning_type: lora", field="finetuning_type")
-    if not pref.reward_model:
-        raise UserError("stage ppo needs reward_model: a run folder of stage rm", field="reward_model")
 
 
 def _prompts(inputs) -> list[list[int]]:
@@ -105,9 +98,11 @@ def _log(out: Path, history: list[dict], record: dict, step: int, total: int, st
 
 def run(cfg: RunConfig) -> RunDir:
     import torch
-    from transformers import set_seed
+    from transformers import get_scheduler, set_seed
 
-    _check(cfg)
+    if world_size() > 1:
+        raise UserError("stage ppo runs in a single process; start it without torchrun/NPROC_PER_NODE",
+                        field="stage")
     inputs = load_stage_inputs(cfg)
     prompts = _prompts(inputs)
     on_gpu = use_gpu(cfg)
@@ -121,20 +116,30 @@ def run(cfg: RunConfig) -> RunDir:
         model.resize_token_embeddings(len(inputs.tokenizer))
     model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))
     model.config.use_cache = True  # rollouts generate
+    if on_gpu and cfg.scale.quantization_bit is None:  # a quantized model is placed on its GPU when loaded
+        model.to("cuda")
     head = make_value_head(model.config.hidden_size).to(next(model.parameters()).device)
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=cfg.train.learning_rate, weight_decay=cfg.train.weight_decay)
+    t = cfg.train
+    optimizer = torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay,
+                                  betas=(t.adam_beta1, t.adam_beta2), eps=t.adam_epsilon)
+    if t.save_strategy != "no":
+        log.info("stage ppo saves its adapter when it finishes; it writes no intermediate checkpoints")
     stop_ids = stop_token_ids(inputs.tokenizer, inputs.template)
     write_run(None, cfg, out, len(prompts))
     (out / LOG_FILE).unlink(missing_ok=True)
     kl_ctl = pm.AdaptiveKL(INIT_KL_COEF, cfg.preference.ppo_target)
     total, batch = _total_steps(cfg, len(prompts)), cfg.train.per_device_train_batch_size
+    warmup = t.warmup_steps if t.warmup_steps > 0 else math.ceil(t.warmup_ratio * total)
+    schedule = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total)
     history: list[dict] = []
     start = time.time()
     order = torch.randperm(len(prompts), generator=torch.Generator().manual_seed(cfg.train.seed)).tolist()
     for step in range(1, total + 1):
         chosen = [prompts[order[((step - 1) * batch + i) % len(order)]] for i in range(batch)]
         record = _step(model, head, optimizer, reward, chosen, inputs.tokenizer, stop_ids, cfg, kl_ctl)
+        record["lr"] = schedule.get_last_lr()[0]
+        schedule.step()  # once per PPO step, whatever ppo_epochs is (as TRL's PPO did)
         _log(out, history, record, step, total, start)
     model.save_pretrained(str(out))
     inputs.tokenizer.save_pretrained(str(out))
