@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from tuneforge.config.data import DataConfig
-from tuneforge.data.example import Conversation, KTOExample, PreferencePair, Text
+from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair, Text
 from tuneforge.data.load import load_data
 
 SEARCH_TOOL = {"name": "search", "description": "Search the web", "parameters": {
@@ -30,7 +30,7 @@ def test_alpaca_with_history_and_system(make_data):
         {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello!"},
         {"role": "user", "content": "how are you?"}, {"role": "assistant", "content": "fine"},
         {"role": "user", "content": "Translate\nbonjour"}, {"role": "assistant", "content": "hello"},
-    ), tools=None, source=f"{d / 'tiny.json'}:1")
+    ), tools=None, source=Origin(str(d / 'tiny.json'), 1))
     assert second.messages == ({"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "hi"})
 
 
@@ -56,7 +56,7 @@ def test_alpaca_ranking_and_kto(make_data):
     user = {"role": "user", "content": "2+2?"}
     assert _train(d, "pref", "dpo") == [PreferencePair(
         prompt=(user,), chosen={"role": "assistant", "content": "4"},
-        rejected={"role": "assistant", "content": "5"}, source=f"{d / 'pref.json'}:1")]
+        rejected={"role": "assistant", "content": "5"}, source=Origin(str(d / 'pref.json'), 1))]
     assert [(e.messages, e.label) for e in _train(d, "kto", "kto")] == [
         ((user, {"role": "assistant", "content": "4"}), True),
         ((user, {"role": "assistant", "content": "5"}), False)]
@@ -89,7 +89,7 @@ def test_sharegpt_with_system_function_call_and_observation(make_data):
         {"role": "assistant", "content": "It is 21 degrees."},
         {"role": "user", "content": "Thanks"},
         {"role": "assistant", "content": "You're welcome."},
-    ), tools=({"type": "function", "function": SEARCH_TOOL},), source=f"{d / 'chat.jsonl'}:1")
+    ), tools=({"type": "function", "function": SEARCH_TOOL},), source=Origin(str(d / 'chat.jsonl'), 1))
 
 
 def test_sharegpt_parallel_calls_and_wrapped_tools(make_data):
@@ -148,8 +148,9 @@ def test_text_formats_and_txt_lines(make_data):
     d = make_data({"t": {"file_name": "t.txt", "columns": {"prompt": "text"}},
                    "j": {"file_name": "j.jsonl", "formatting": "text", "columns": {"prompt": "body"}}},
                   {"t.txt": "first line\n\n  \nsecond line\n", "j.jsonl": [{"body": "doc one"}]})
-    assert _train(d, "t", "pt") == [Text("first line", f"{d / 't.txt'}:1"), Text("second line", f"{d / 't.txt'}:4")]
-    assert _train(d, "j", "pt") == [Text("doc one", f"{d / 'j.jsonl'}:1")]
+    assert _train(d, "t", "pt") == [Text("first line", Origin(str(d / "t.txt"), 1)),
+                                    Text("second line", Origin(str(d / "t.txt"), 4))]
+    assert _train(d, "j", "pt") == [Text("doc one", Origin(str(d / 'j.jsonl'), 1))]
 
 
 def test_sharegpt_dataset_in_pt_gives_first_user_message(make_data):

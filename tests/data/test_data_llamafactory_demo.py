@@ -7,7 +7,7 @@ import pytest
 
 from tuneforge.config.data import DataConfig
 from tuneforge.data.dataset_info import load_dataset_specs
-from tuneforge.data.example import Conversation, KTOExample, PreferencePair, Text
+from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair, Text
 from tuneforge.data.load import load_data
 
 
@@ -25,7 +25,7 @@ def test_alpaca_demos(lf_dir, name, count):
         user = "\n".join(part for part in (row["instruction"], row["input"]) if part)
         assert example.messages == ({"role": "user", "content": user},
                                     {"role": "assistant", "content": row["output"]})
-        assert example.source == f"{lf_dir / name}.json:{i}"
+        assert str(example.source) == f"{lf_dir / name}.json:{i}"
 
 
 def test_glaive_toolcall_demo(lf_dir):
@@ -74,7 +74,7 @@ def test_pretraining_text_demos(lf_dir, name, count):
 
 def test_c4_source_is_jsonl_line(lf_dir):
     examples = _load(lf_dir, "c4_demo", "pt")
-    assert examples[4].source == f"{lf_dir / 'c4_demo.jsonl'}:5"
+    assert str(examples[4].source) == f"{lf_dir / 'c4_demo.jsonl'}:5"
     first = json.loads((lf_dir / "c4_demo.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert examples[0].text == first["text"]
 
@@ -83,7 +83,7 @@ def test_conversation_datasets_in_pt_use_the_first_prompt_message(lf_dir):
     # LLaMA-Factory's pretrain processor reads `_prompt[0]["content"]` only.
     examples = _load(lf_dir, "alpaca_en_demo", "pt")
     assert examples[0] == Text(text="Describe a process of making crepes.",
-                               source=f"{lf_dir / 'alpaca_en_demo.json'}:1")
+                               source=Origin(str(lf_dir / 'alpaca_en_demo.json'), 1))
 
 
 def test_every_entry_of_the_real_dataset_info_parses(lf_dir):

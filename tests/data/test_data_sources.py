@@ -6,7 +6,7 @@ import pytest
 from tuneforge.config.data import DataConfig
 from tuneforge.core.errors import UserError
 from tuneforge.data.dataset_info import load_dataset_specs
-from tuneforge.data.example import Conversation, PreferencePair, Text
+from tuneforge.data.example import Conversation, Origin, PreferencePair, Text
 from tuneforge.data.load import load_data
 
 ALPACA = [{"instruction": f"q{i}", "input": "", "output": f"a{i}"} for i in range(3)]
@@ -48,7 +48,7 @@ def test_folder_of_files_loads_in_name_order(make_data):
     d = make_data({"parts": {"file_name": "parts"}}, {
         "parts/b.json": ALPACA[1:], "parts/a.jsonl": ALPACA[:1]})
     examples = _train(d, "parts")
-    assert [e.source for e in examples] == [f"{d / 'parts' / 'a.jsonl'}:1", f"{d / 'parts' / 'b.json'}:1",
+    assert [str(e.source) for e in examples] == [f"{d / 'parts' / 'a.jsonl'}:1", f"{d / 'parts' / 'b.json'}:1",
                                             f"{d / 'parts' / 'b.json'}:2"]
     assert _train(d, str(d / "parts")) == examples  # the folder as a bare path too
 
@@ -63,8 +63,9 @@ def test_csv_and_parquet_through_datasets(make_data):
     assert [e.messages for e in csv_examples] == [
         ({"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}),
         ({"role": "user", "content": "q2\nx"}, {"role": "assistant", "content": "a2"})]
-    assert csv_examples[1].source == f"{d / 't.csv'}:2"
-    assert _train(d, "p", "pt") == [Text("doc a", f"{d / 't.parquet'}:1"), Text("doc b", f"{d / 't.parquet'}:2")]
+    assert str(csv_examples[1].source) == f"{d / 't.csv'}:2"
+    assert _train(d, "p", "pt") == [Text("doc a", Origin(str(d / "t.parquet"), 1)),
+                                    Text("doc b", Origin(str(d / "t.parquet"), 2))]
 
 
 def test_hub_dataset_offline_is_one_clear_error(lf_dir, monkeypatch):
@@ -86,3 +87,11 @@ def test_hub_dataset_offline_is_one_clear_error(lf_dir, monkeypatch):
 def test_sft_conversations_type(make_data):
     d = make_data({"a": {"file_name": "a.json"}}, {"a.json": ALPACA})
     assert all(isinstance(e, Conversation) for e in _train(d, "a"))
+
+
+def test_an_origin_places_a_later_error_at_its_file_and_row():
+    placed = Origin("data/a.json", 7).locate(UserError("the template rejects it", field="messages"))
+    assert placed.format() == "data/a.json:7: messages — the template rejects it"
+    already = UserError("bad", file="other.json", row=2)
+    assert Origin("data/a.json", 7).locate(already) is already  # an error that knows its place keeps it
+    assert str(Origin("hub/ds", None)) == "hub/ds" and str(Origin("a.jsonl", 3)) == "a.jsonl:3"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.config.model import ModelConfig
-from tuneforge.data.example import Conversation, KTOExample, PreferencePair
+from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.pairwise import (
@@ -36,7 +36,7 @@ def _setup(model, template_name):
 @pytest.mark.parametrize("fixture,template_name", [("tiny_qwen", "qwen"), ("tiny_llama", "llama3")])
 def test_pair_tokens_equal_chat_and_sft(request, fixture, template_name):
     tokenizer, template = _setup(request.getfixturevalue(fixture), template_name)
-    enc = encode_pair(PreferencePair(PROMPT, CHOSEN, REJECTED, source="f:1"), tokenizer, template, OPTIONS)
+    enc = encode_pair(PreferencePair(PROMPT, CHOSEN, REJECTED, source=Origin("f", 1)), tokenizer, template, OPTIONS)
     assert enc.prompt_ids == render_prompt(tokenizer, list(PROMPT), template=template)  # what chat sends
     for answer, ids in ((CHOSEN, enc.chosen_ids), (REJECTED, enc.rejected_ids)):
         sft = encode_conversation(Conversation((*PROMPT, answer)), tokenizer, template,
@@ -56,7 +56,7 @@ def test_trl_dpo_and_kto_tokenise_our_rows_like_we_do(request, fixture, template
     from trl.data_utils import _tokenize, is_conversational
 
     tokenizer, template = _setup(request.getfixturevalue(fixture), template_name)
-    pair = PreferencePair(PROMPT, CHOSEN, REJECTED, source="f:1")
+    pair = PreferencePair(PROMPT, CHOSEN, REJECTED, source=Origin("f", 1))
     row = trl_pair_row(pair, OPTIONS, tokenizer)
     assert is_conversational(row)
     kwargs = {"tools": None, **row["chat_template_kwargs"]}

@@ -11,12 +11,12 @@ from tuneforge.config.data import DataConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.registry import Registry
 from tuneforge.data.dataset_info import DatasetSpec
-from tuneforge.data.example import Conversation, Example, KTOExample, PreferencePair, Text
+from tuneforge.data.example import Conversation, Example, KTOExample, Origin, PreferencePair, Text
 from tuneforge.data.formats import FORMATS, Parsed
 from tuneforge.data.readers import RawRow, read_spec
 
 
-def _text(parsed: Parsed, source: str) -> Text:
+def _text(parsed: Parsed, source: Origin) -> Text:
     # LLaMA-Factory pre-trains on the first prompt message only (its `_prompt[0]`), never on the answer.
     if parsed.text is not None:
         return Text(text=parsed.text, source=source)
@@ -24,22 +24,22 @@ def _text(parsed: Parsed, source: str) -> Text:
     return Text(text=first["content"], source=source)
 
 
-def _conversation(parsed: Parsed, source: str) -> Conversation:
+def _conversation(parsed: Parsed, source: Origin) -> Conversation:
     return Conversation(messages=parsed.messages, tools=parsed.tools, source=source)
 
 
-def _pair(parsed: Parsed, source: str) -> PreferencePair:
+def _pair(parsed: Parsed, source: Origin) -> PreferencePair:
     assert parsed.chosen is not None and parsed.rejected is not None  # guaranteed by the format converters
     return PreferencePair(prompt=parsed.messages, chosen=parsed.chosen, rejected=parsed.rejected,
                           tools=parsed.tools, source=source)
 
 
-def _kto(parsed: Parsed, source: str) -> KTOExample:
+def _kto(parsed: Parsed, source: Origin) -> KTOExample:
     assert parsed.label is not None
     return KTOExample(messages=parsed.messages, label=parsed.label, tools=parsed.tools, source=source)
 
 
-BUILDERS: Registry[Callable[[Parsed, str], Example]] = Registry("stage", {
+BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("stage", {
     "pt": _text, "sft": _conversation, "ppo": _conversation, "rm": _pair, "dpo": _pair, "kto": _kto,
 })
 STAGES = tuple(BUILDERS)
@@ -118,7 +118,7 @@ def convert_rows(spec: DatasetSpec, rows: list[RawRow], stage: str) -> list[Exam
     """Validate and convert rows; the first bad row raises a UserError naming file, row and field."""
     convert = FORMATS.get_or_raise(spec.formatting, field=f"{spec.name}.formatting", file=spec.info_file)
     build = BUILDERS[stage]
-    return [build(convert(raw, spec, stage), f"{raw.file}:{raw.row}") for raw in rows]
+    return [build(convert(raw, spec, stage), Origin(str(raw.file), raw.row)) for raw in rows]
 
 
 def load_dataset_examples(spec: DatasetSpec, cfg: DataConfig, *, stage: str, seed: int) -> list[Example]:

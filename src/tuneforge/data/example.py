@@ -5,14 +5,33 @@ Messages are OpenAI/Hugging Face chat dicts, the lingua franca the templates ren
   assistant tool calls: {"role": "assistant", "content": str, "tool_calls": [{"type": "function",
                          "function": {"name": str, "arguments": dict}}]}
 Tools are OpenAI tool schemas: {"type": "function", "function": {"name", "description", "parameters"}}.
-`source` is "file:row" so that any later error (e.g. an example the template rejects) can name its origin.
+`source` is the example's `Origin` (file and row), so that any later error (an example the template rejects,
+say) names where it came from.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Union
 
+from tuneforge.core.errors import UserError
+
 Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an example came from: its file (or hub dataset) and row (1-based; the line in JSONL, CSV, text)."""
+    file: str = ""
+    row: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}" if self.row is not None else self.file
+
+    def locate(self, error: UserError) -> UserError:
+        """The same user error, placed at this example (an error already naming a file keeps it)."""
+        if error.file is not None or not self.file:
+            return error
+        return UserError(error.message, file=self.file, row=self.row, field=error.field)
 
 
 @dataclass(frozen=True)
@@ -20,7 +39,7 @@ class Conversation:
     """A chat whose assistant turns are learned (sft). Ends with an assistant message."""
     messages: tuple[Message, ...]
     tools: tuple[dict[str, Any], ...] | None = None
-    source: str = ""
+    source: Origin = Origin()
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,7 @@ class PreferencePair:
     chosen: Message
     rejected: Message
     tools: tuple[dict[str, Any], ...] | None = None
-    source: str = ""
+    source: Origin = Origin()
 
 
 @dataclass(frozen=True)
@@ -39,14 +58,14 @@ class KTOExample:
     messages: tuple[Message, ...]
     label: bool
     tools: tuple[dict[str, Any], ...] | None = None
-    source: str = ""
+    source: Origin = Origin()
 
 
 @dataclass(frozen=True)
 class Text:
     """Plain text for pre-training (pt)."""
     text: str
-    source: str = ""
+    source: Origin = Origin()
 
 
 Example = Union[Conversation, PreferencePair, KTOExample, Text]

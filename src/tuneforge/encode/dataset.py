@@ -44,8 +44,7 @@ def encode_one(example: Example, tokenizer, template: TemplateSpec | None, optio
         return encode_text(example, tokenizer, options.cutoff_len, options.packing)
     if isinstance(example, Conversation):
         return encode_conversation(example, tokenizer, template, options)
-    raise UserError(f"{type(example).__name__} examples cannot be used for stage '{options.stage}'",
-                    file=example.source or None)
+    raise UserError(f"{type(example).__name__} examples cannot be used for stage '{options.stage}'")
 
 
 def _encode_located(example: Example, tokenizer, template, options) -> Encoded:
@@ -53,9 +52,7 @@ def _encode_located(example: Example, tokenizer, template, options) -> Encoded:
     try:
         return encode_one(example, tokenizer, template, options)
     except UserError as exc:
-        file, _, row = (example.source or "").rpartition(":")
-        raise UserError(exc.message, file=file or None, row=int(row) if row.isdigit() else None,
-                        field=exc.field) from None
+        raise example.source.locate(exc) from None
 
 
 def _encode_chunk(args: tuple) -> list[Encoded]:

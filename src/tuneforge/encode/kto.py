@@ -25,8 +25,8 @@ class KTOEncoded:
 def _split(example: KTOExample) -> tuple[list[dict], dict]:
     messages = list(example.messages)
     if not messages or messages[-1].get("role") != "assistant":
-        raise UserError("a KTO example must end with an assistant message", file=example.source or None,
-                        field="messages")
+        raise example.source.locate(UserError("a KTO example must end with an assistant message",
+                                              field="messages"))
     return messages[:-1], messages[-1]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.core.errors import UserError
-from tuneforge.data.example import PreferencePair
+from tuneforge.data.example import Origin, PreferencePair
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.supervised import assistant_runs
 from tuneforge.templates.render import render, with_default_system
@@ -33,13 +33,12 @@ def _tools(tools) -> list[dict] | None:
 
 
 def encode_answer(tokenizer, template: TemplateSpec | None, prompt: list[dict], answer: dict,
-                  tools=None, source: str = "") -> tuple[list[int], list[int]]:
+                  tools=None, source: Origin = Origin()) -> tuple[list[int], list[int]]:
     """(prompt ids, answer ids): the answer is the last trained span of prompt + [answer]."""
     rendered = render(tokenizer, [*prompt, answer], template=template, tools=_tools(tools))
     runs = assistant_runs(list(rendered.assistant_mask))
     if not runs:
-        raise UserError("the template rendered no tokens for this answer", file=source or None,
-                        field="chosen")
+        raise source.locate(UserError("the template rendered no tokens for this answer", field="chosen"))
     start, end = runs[-1]
     return list(rendered.input_ids[:start]), list(rendered.input_ids[start:end])
 
@@ -63,8 +62,8 @@ def encode_pair(pair: PreferencePair, tokenizer, template: TemplateSpec | None,
     prompt_ids, chosen = encode_answer(tokenizer, template, prompt, pair.chosen, pair.tools, pair.source)
     other_prompt, rejected = encode_answer(tokenizer, template, prompt, pair.rejected, pair.tools, pair.source)
     if other_prompt != prompt_ids:
-        raise UserError("the template renders the prompt differently before the chosen and the rejected answer",
-                        file=pair.source or None, field="template")
+        raise pair.source.locate(UserError("the template renders the prompt differently before the chosen and "
+                                           "the rejected answer", field="template"))
     prompt_ids, (chosen, rejected), truncated = fit_lengths(prompt_ids, [chosen, rejected], options.cutoff_len)
     return PairEncoded(prompt_ids, chosen, rejected, truncated)
 

@@ -23,7 +23,7 @@ from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.io import write_json_atomic, write_text_atomic
 from tuneforge.core.log import get_logger
-from tuneforge.data.example import Conversation
+from tuneforge.data.example import Conversation, Origin
 from tuneforge.data.load import load_data
 from tuneforge.encode.supervised import assistant_runs
 from tuneforge.evaluate.metrics import mean_similarity
@@ -39,7 +39,7 @@ PREDICTIONS_FILE = "generated_predictions.jsonl"
 class PredictItem:
     prompt_ids: list[int]
     label: str
-    source: str
+    source: Origin
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def prepare_item(example: Conversation, engine: Engine, tokenizer: Any, cutoff_l
         prompt = engine.prompt_ids(messages[:-1], tools=tools)
         rendered = render(tokenizer, messages, template=engine.template, tools=tools)
     except UserError as exc:
-        raise UserError(exc.message, file=example.source, field=exc.field) from None
+        raise example.source.locate(exc) from None
     runs = assistant_runs(rendered.assistant_mask)
     start, end = runs[-1] if runs else (len(rendered.input_ids), len(rendered.input_ids))
     reply = rendered.input_ids[start:end]

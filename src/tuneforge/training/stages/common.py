@@ -67,9 +67,7 @@ def encode_located(encode: Callable, examples: Sequence, inputs: StageInputs) ->
         try:
             out.append(encode(example, inputs.tokenizer, inputs.template, inputs.options))
         except UserError as exc:
-            file, _, row = (example.source or "").rpartition(":")
-            raise UserError(exc.message, file=file or None, row=int(row) if row.isdigit() else None,
-                            field=exc.field) from None
+            raise example.source.locate(exc) from None
     return out
 
 
