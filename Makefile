@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: setup demo test test-gguf lint clean
+.PHONY: setup demo test test-fast test-gguf lint clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ demo: setup
 test: $(VENV)/.test-installed
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+# The edit–test loop: everything but the tests marked slow (whole training runs, servers, DDP, the browser).
+test-fast: $(VENV)/.test-installed
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -m "not slow"
 
 # GGUF exports checked by llama.cpp itself (llama-cpp-python compiles llama.cpp; pip caches the wheel).
 test-gguf: $(VENV)/.test-installed

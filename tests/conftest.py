@@ -61,6 +61,17 @@ def tiny_llama(tmp_path_factory) -> Path:
                                          num_layers=2, num_heads=4, num_kv_heads=2))
 
 
+# Folders whose tests run whole training jobs, servers, several processes or a browser: `make test-fast`
+# (pytest -m "not slow") leaves them out for the edit–test loop; `make test` runs everything.
+SLOW_FOLDERS = ("e2e", "scale", "serve", "webui")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).parent.name in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     """Encoded-data cache per test, so tests never see each other's cached encodings."""
