@@ -120,3 +120,14 @@ def test_overwrite_removes_leftovers_too(tmp_path):
     (out / "notes.txt").write_text("mine")
     assert prepare_output_dir(str(out), overwrite=True, resume_from=None, config=CONFIG) is None
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_a_run_folder_reads_back_as_a_typed_config(tiny_qwen, tmp_path):
+    from tuneforge.artifacts.run_dir import RunDir, write_run_files
+    from tuneforge.config.load import load_run_config
+
+    cfg = load_run_config({"model_name_or_path": str(tiny_qwen), "dataset": "identity", "output_dir": str(tmp_path),
+                           "stage": "dpo", "pref_loss": "ipo", "template": "qwen"})
+    write_run_files(tmp_path, cfg.to_flat(), {"finished": True})
+    typed = RunDir.open(tmp_path).run_config()
+    assert typed == cfg and typed.preference.pref_loss == "ipo" and typed.data.template == "qwen"

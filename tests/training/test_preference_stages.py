@@ -67,7 +67,7 @@ def assert_sft_like_outputs(run_dir: Path, metrics: tuple[str, ...]) -> None:
         assert series(run_dir, key), key
         assert (run_dir / f"training_{key.replace('/', '_')}.png").is_file()
     run = tuneforge.artifacts.run_dir.RunDir.open(run_dir)
-    assert run.info["finished"] is True and run.config["stage"] in ("rm", "dpo", "kto")
+    assert run.info["finished"] is True and run.run_config().finetune.stage in ("rm", "dpo", "kto")
 
 
 def test_rm_pairwise_accuracy(learner_qwen, pref_data, tmp_path):
@@ -137,4 +137,4 @@ def test_other_pref_losses_run(tiny_qwen, pref_data, tmp_path, loss, metric):
     run = tuneforge.train(pref_config(tiny_qwen, pref_data, tmp_path / loss, "dpo", pref_loss=loss, max_steps=2,
                                       per_device_train_batch_size=4))
     assert len(series(run.path, metric)) == 2
-    assert run.info["finished"] is True and run.config["pref_loss"] == loss
+    assert run.info["finished"] is True and run.run_config().preference.pref_loss == loss

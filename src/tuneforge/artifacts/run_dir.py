@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.artifacts.checkpoints import is_complete, last_checkpoint, remove_partial_checkpoints
+from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.io import read_yaml, write_json_atomic, write_text_atomic
 from tuneforge.core.log import get_logger
@@ -105,9 +106,12 @@ class RunDir:
     """A finished (or running) training output folder."""
     path: Path
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return read_yaml(self.path / CONFIG_FILE) or {}
+    def run_config(self) -> RunConfig:
+        """The run's resolved config, typed, through the config loader (checked as a chat would need it: the
+        data it trained on may have moved since)."""
+        from tuneforge.config.load import load_run_config
+
+        return load_run_config(self.path / CONFIG_FILE, command="chat")
 
     @property
     def info(self) -> dict[str, Any]:
@@ -129,15 +133,14 @@ def inference_keys(path: str | Path) -> dict[str, Any]:
     """The model keys that load what a run folder holds: its base plus its adapter, or its full model, with
     the template it was trained with — so `tuneforge chat saves/run1` needs no other flag."""
     run = RunDir.open(path)
-    config = run.config
-    keys: dict[str, Any] = {"template": config.get("template"),
-                            "trust_remote_code": config.get("trust_remote_code", False)}
+    config = run.run_config()
+    keys: dict[str, Any] = {"template": config.data.template, "trust_remote_code": config.model.trust_remote_code}
     if run.is_adapter:
-        earlier = [p.strip() for p in (config.get("adapter_name_or_path") or "").split(",") if p.strip()]
-        if earlier and not config.get("create_new_adapter"):
+        earlier = config.model.adapter_paths()
+        if earlier and not config.finetune.create_new_adapter:
             earlier = earlier[:-1]  # that adapter was trained further: this folder holds its new state
-        keys.update(model_name_or_path=config["model_name_or_path"], finetuning_type="lora",
+        keys.update(model_name_or_path=config.model.model_name_or_path, finetuning_type="lora",
                     adapter_name_or_path=",".join([*earlier, str(run.path)]))
     else:
-        keys.update(model_name_or_path=str(run.path), finetuning_type=config.get("finetuning_type", "full"))
+        keys.update(model_name_or_path=str(run.path), finetuning_type=config.finetune.finetuning_type)
     return keys

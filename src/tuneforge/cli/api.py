@@ -54,7 +54,7 @@ def cmd_api(argv: list[str]) -> int:
 def _is_reward_run(folder: Path) -> bool:
     from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
 
-    return (folder / CONFIG_FILE).is_file() and RunDir(folder).config.get("stage") == "rm"
+    return (folder / CONFIG_FILE).is_file() and RunDir(folder).run_config().finetune.stage == "rm"
 
 
 def serve(engine, model_name: str, host: str, port: int, api_key: str | None, scorer=None) -> int:
