@@ -137,3 +137,24 @@ def test_llamafactory_predict_yaml_means_predict_only():
     assert cfg.train.do_predict and not cfg.train.trains()
     assert cfg.evaluate.predict_with_generate and cfg.data.eval_dataset_names() == ["identity", "alpaca_en_demo"]
     assert load_run_config(REPO / "examples/sft_lora.yaml").train.trains()
+
+
+def test_field_facts_read_each_type_once_for_loader_help_and_forms():
+    from dataclasses import dataclass
+
+    from tuneforge.config.fields import field_facts, option
+    from tuneforge.config.train import TrainConfig
+
+    facts = {f.name: f for f in field_facts(TrainConfig)}
+    assert (facts["learning_rate"].base, facts["learning_rate"].optional) == ("float", False)
+    assert (facts["output_dir"].base, facts["output_dir"].optional, facts["output_dir"].type_label()) == \
+        ("str", True, "str?")
+    assert facts["save_strategy"].kind == "choice" and facts["save_strategy"].type_label() == "no|steps|epoch"
+    assert facts["gradient_checkpointing"].type_label() == "bool?"
+
+    @dataclass(frozen=True)
+    class Odd:
+        names: list = option(None, "a list is not a config type")
+
+    with pytest.raises(TypeError, match="bool, int, float or str"):
+        field_facts(Odd)

@@ -6,12 +6,11 @@ valid one), wrong types, bad choices, cross-group rules — is collected and rai
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tuneforge.config.fields import check_choices
+from tuneforge.config.fields import FieldFacts, check_choices, field_facts
 from tuneforge.config.later import IGNORED_KEYS, LATER_KEYS, is_empty_value
 from tuneforge.config.rules import cross_group_problems
 from tuneforge.config.run import FIELD_GROUP, GROUPS, RunConfig
@@ -45,10 +44,9 @@ def parse_overrides(tokens: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _coerce(value: Any, annotation: str) -> Any:
+def _coerce(value: Any, facts: FieldFacts) -> Any:
     """Convert a YAML/CLI value to the field's declared type; raises ValueError with a readable reason."""
-    optional = "None" in annotation
-    base = annotation.replace("| None", "").replace("None |", "").strip()
+    optional, base = facts.optional, facts.base
     if isinstance(value, str) and optional and value.strip().lower() in {"null", "none", "~", ""}:
         return None
     if value is None:
@@ -83,8 +81,7 @@ def _coerce(value: Any, annotation: str) -> Any:
             return ",".join(str(v) for v in value)
         if isinstance(value, dict):
             raise ValueError("expected a string, got a mapping")
-        return str(value)
-    raise TypeError(f"unsupported field type {annotation}")  # a bug in a config group, not a user error
+    return str(value)  # field_facts guarantees the base is one of the four
 
 
 def _read_source(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
@@ -113,11 +110,11 @@ def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
     merged.update({str(k): (v, "command line") for k, v in extra.items()})
     errors: list[UserError] = []
     values: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
-    types = {f.name: f.type for cls in GROUPS.values() for f in dataclasses.fields(cls)}
+    facts = {f.name: f for cls in GROUPS.values() for f in field_facts(cls)}
     for key, (value, origin) in merged.items():
         if key in FIELD_GROUP:
             try:
-                values[FIELD_GROUP[key]][key] = _coerce(value, str(types[key]))
+                values[FIELD_GROUP[key]][key] = _coerce(value, facts[key])
             except ValueError as exc:
                 errors.append(UserError(str(exc), file=origin, field=key))
         elif key in LATER_KEYS:

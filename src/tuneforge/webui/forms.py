@@ -2,10 +2,10 @@
 annotation, with its default, choices and help text — never a hand-kept list of widgets."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from tuneforge.config.fields import field_facts
 from tuneforge.config.run import GROUPS
 from tuneforge.webui.i18n import field_label
 
@@ -24,15 +24,8 @@ class FieldSpec:
 
 
 def field_specs(group: str) -> list[FieldSpec]:
-    out = []
-    for f in dataclasses.fields(GROUPS[group]):
-        annotation = str(f.type)
-        choices = f.metadata.get("choices")
-        base = annotation.replace("| None", "").strip()
-        kind = "choice" if choices else base
-        out.append(FieldSpec(group, f.name, kind, f.default, "None" in annotation, choices,
-                             f.metadata.get("help", "")))
-    return out
+    return [FieldSpec(group, f.name, f.kind, f.default, f.optional, f.choices, f.help)
+            for f in field_facts(GROUPS[group])]
 
 
 def make_component(spec: FieldSpec, lang: str, **overrides: Any):
