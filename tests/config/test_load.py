@@ -158,3 +158,19 @@ def test_field_facts_read_each_type_once_for_loader_help_and_forms():
 
     with pytest.raises(TypeError, match="bool, int, float or str"):
         field_facts(Odd)
+
+
+def test_config_only_rules_are_all_reported_together_before_anything_loads():
+    """Rules that once raised one at a time from the training layer (scale, optimizer, reference model, reward
+    adapter, val_size with eval_dataset) are config rules: one run shows every mistake."""
+    with pytest.raises(UserError) as err:
+        load_run_config({"model_name_or_path": "m", "dataset": "d", "eval_dataset": "e", "val_size": 0.1,
+                         "output_dir": "o", "stage": "dpo", "finetuning_type": "freeze", "quantization_bit": 4,
+                         "use_galore": True, "galore_layerwise": True, "optim": "adafactor",
+                         "gradient_accumulation_steps": 2, "ref_model_adapters": "x"})
+    message = err.value.format()
+    for key in ("val_size", "quantization_bit", "use_galore", "optim", "galore_layerwise", "ref_model_adapters"):
+        assert key in message, key
+    with pytest.raises(UserError, match="continuing a reward-model adapter"):
+        load_run_config({"model_name_or_path": "m", "dataset": "d", "output_dir": "o", "stage": "rm",
+                         "adapter_name_or_path": "a"})

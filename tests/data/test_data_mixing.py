@@ -54,9 +54,16 @@ def test_interleave_with_probs_is_seeded(make_data):
     assert 0.7 < share_a < 0.9 and sum(i.startswith("a") for i in first) == 200  # stops when a runs out
 
 
+def _config(d, **keys):
+    """Through the config loader: the rules about data keys live in the config, checked before any loading."""
+    from tuneforge.config.load import load_run_config
+
+    return load_run_config({"model_name_or_path": "m", "dataset_dir": str(d), "output_dir": "o", **keys})
+
+
 def test_interleave_probs_count_must_match(two):
     with pytest.raises(UserError, match="interleave_probs — 3 probabilities for 2 datasets"):
-        _load(two, mix_strategy="interleave_under", interleave_probs="0.2,0.3,0.5")
+        _config(two, dataset="a,b", mix_strategy="interleave_under", interleave_probs="0.2,0.3,0.5")
 
 
 def test_max_samples_takes_the_first_n_of_each_dataset(two):
@@ -91,7 +98,7 @@ def test_eval_dataset_loads_separately(two):
     splits = _load(two, dataset="a", eval_dataset="b")
     assert _ids(splits.train) == ["a0", "a1", "a2"] and _ids(splits.eval) == [f"b{i}" for i in range(5)]
     with pytest.raises(UserError, match="val_size — cannot be used together with eval_dataset"):
-        _load(two, dataset="a", eval_dataset="b", val_size=0.5)
+        _config(two, dataset="a", eval_dataset="b", val_size=0.5)
 
 
 def test_no_dataset_is_an_error(two):

@@ -59,6 +59,8 @@ class DataConfig:
             out.append(("cutoff_len", f"must be at least 8, got {self.cutoff_len}"))
         if self.val_size < 0:
             out.append(("val_size", "must not be negative"))
+        if self.val_size > 0 and self.eval_dataset_names():  # LF refuses this too: which set would be meant?
+            out.append(("val_size", "cannot be used together with eval_dataset; set one of them"))
         if self.max_samples is not None and self.max_samples < 1:
             out.append(("max_samples", "must be a positive number"))
         if self.streaming:

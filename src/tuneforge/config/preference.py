@@ -34,6 +34,8 @@ class PreferenceConfig:
         out: list[tuple[str, str]] = []
         if self.pref_beta <= 0:
             out.append(("pref_beta", "must be positive"))
+        if self.ref_model_adapters and not self.ref_model:
+            out.append(("ref_model_adapters", "needs ref_model"))
         if not 0 <= self.dpo_label_smoothing <= 0.5:
             out.append(("dpo_label_smoothing", "must be in [0, 0.5]"))
         for key in ("pref_ftx", "pref_bco_weight", "simpo_gamma"):

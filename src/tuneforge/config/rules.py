@@ -44,6 +44,36 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
         out.append(("pissa_init", "cannot be combined with use_dora"))
     if finetune.stage == "ppo":
         out += _ppo_problems(config)
+    if finetune.stage == "rm" and finetune.finetuning_type == "lora" and config.model.adapter_name_or_path:
+        out.append(("adapter_name_or_path", "continuing a reward-model adapter is not supported yet"))
+    out += _scale_problems(config)
+    return out
+
+
+def _scale_problems(config: RunConfig) -> list[tuple[str, str]]:
+    """Quantization and memory-saving optimizers against the method and the loop (the machine-dependent checks
+    — package installed, GPU present — stay in training.setup)."""
+    from tuneforge.config.scale import FULL_ONLY_OPTIMIZERS
+
+    scale, finetune, train = config.scale, config.finetune, config.train
+    out: list[tuple[str, str]] = []
+    if scale.quantization_bit is not None and finetune.finetuning_type != "lora":
+        out.append(("quantization_bit", f"a quantized base model can only be trained with LoRA (got "
+                                        f"finetuning_type {finetune.finetuning_type})"))
+    name = scale.special_optimizer()
+    if name is None:
+        return out
+    key = f"use_{name}"
+    if finetune.loraplus_lr_ratio is not None:
+        out.append(("loraplus_lr_ratio", f"cannot be combined with {key}"))
+    if name in FULL_ONLY_OPTIMIZERS and finetune.finetuning_type != "full":
+        out.append((key, f"needs finetuning_type full (got {finetune.finetuning_type})"))
+    if name in ("galore", "apollo") and train.optim not in ("adamw_torch", "adamw_torch_fused"):
+        out.append(("optim", f"{key} picks the optimizer itself; leave optim at adamw_torch"))
+    layerwise = (name == "galore" and scale.galore_layerwise) or (name == "apollo" and scale.apollo_layerwise)
+    if layerwise and train.gradient_accumulation_steps != 1:
+        out.append((f"{name}_layerwise", "layer-wise updates cannot accumulate gradients; set "
+                                         "gradient_accumulation_steps: 1"))
     return out
 
 

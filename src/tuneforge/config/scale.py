@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from tuneforge.config.fields import option
 
+# Optimizers that train the base weights themselves, so there must be no LoRA/freeze underneath.
+FULL_ONLY_OPTIMIZERS = ("galore", "apollo", "badam")
 # Backends that load a quantized base model for training here; the others are named with the reason.
 QUANT_METHODS_BUILT = ("bitsandbytes",)
 

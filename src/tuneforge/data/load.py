@@ -34,7 +34,5 @@ def load_data(cfg: DataConfig, *, stage: str, seed: int) -> DataSplits:
     if not eval_names:
         train, held_out = split(train, cfg.val_size, seed)
         return DataSplits(train=train, eval=held_out)
-    if cfg.val_size > 0:  # LLaMA-Factory refuses this too: which evaluation set would be meant?
-        raise UserError("cannot be used together with eval_dataset; set one of them", field="val_size")
     eval_parts = load_each(load_dataset_specs(eval_names, cfg.dataset_dir), cfg, stage=stage, seed=seed)
     return DataSplits(train=train, eval=mix(eval_parts, "concat", None, seed))

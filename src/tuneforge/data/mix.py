@@ -21,8 +21,6 @@ def _interleave(stopping_strategy: str, parts: list[list[Example]], probs: list[
                 seed: int) -> list[Example]:
     import datasets
 
-    if probs is not None and len(probs) != len(parts):
-        raise UserError(f"{len(probs)} probabilities for {len(parts)} datasets", field="interleave_probs")
     tables = [datasets.Dataset.from_dict({"d": [d] * len(part), "i": list(range(len(part)))})
               for d, part in enumerate(parts)]
     mixed = datasets.interleave_datasets(tables, probabilities=probs, seed=seed,

@@ -21,33 +21,26 @@ from tuneforge.model.adapters import linear_module_names
 class OptimizerSpec:
     package: str        # import name that must be installed
     pip_name: str
-    full_only: bool     # trains base weights itself: no LoRA/freeze underneath
 
 
+# Which of them train the base weights themselves is a config rule (config.scale.FULL_ONLY_OPTIMIZERS).
 SPECIAL_OPTIMIZERS: dict[str, OptimizerSpec] = {
-    "galore": OptimizerSpec("galore_torch", "galore-torch", True),
-    "apollo": OptimizerSpec("apollo_torch", "apollo-torch", True),
-    "badam": OptimizerSpec("badam", "badam", True),
-    "adam_mini": OptimizerSpec("adam_mini", "adam-mini", False),
+    "galore": OptimizerSpec("galore_torch", "galore-torch"),
+    "apollo": OptimizerSpec("apollo_torch", "apollo-torch"),
+    "badam": OptimizerSpec("badam", "badam"),
+    "adam_mini": OptimizerSpec("adam_mini", "adam-mini"),
 }
 
 
-def check_optimizer(cfg: RunConfig) -> None:
-    """Raise a UserError before any heavy work when the chosen optimizer cannot run with this config."""
+def check_optimizer_installed(cfg: RunConfig) -> None:
+    """The chosen memory-saving optimizer's package must be installed here (its config rules are in
+    config.rules)."""
     name = cfg.scale.special_optimizer()
     if name is None:
         return
     spec = SPECIAL_OPTIMIZERS[name]
-    if spec.full_only and cfg.finetune.finetuning_type != "full":
-        raise UserError(f"needs finetuning_type full (got {cfg.finetune.finetuning_type})", field=f"use_{name}")
     if find_spec(spec.package) is None:
         raise UserError(f"needs the {spec.pip_name} package: pip install {spec.pip_name}", field=f"use_{name}")
-    if name in ("galore", "apollo") and cfg.train.optim not in ("adamw_torch", "adamw_torch_fused"):
-        raise UserError(f"use_{name} picks the optimizer itself; leave optim at adamw_torch", field="optim")
-    layerwise = (name == "galore" and cfg.scale.galore_layerwise) or (name == "apollo" and cfg.scale.apollo_layerwise)
-    if layerwise and cfg.train.gradient_accumulation_steps != 1:
-        raise UserError("layer-wise updates cannot accumulate gradients; set gradient_accumulation_steps: 1",
-                        field=f"{name}_layerwise")
 
 
 def _targets(value: str, model) -> str | list[str]:

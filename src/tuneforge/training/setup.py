@@ -10,15 +10,17 @@ from pathlib import Path
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
-from tuneforge.training.optim import build_special_optimizer, check_optimizer, optimizer_arguments
+from tuneforge.training.optim import build_special_optimizer, check_optimizer_installed, optimizer_arguments
 
 
 def use_gpu(cfg: RunConfig) -> bool:
+    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale)."""
     import torch
 
     on_gpu = torch.cuda.is_available() and not cfg.train.use_cpu
     if cfg.train.fp16 and not on_gpu:
         raise UserError("fp16 needs a GPU; on CPU use bf16: true or neither", field="fp16")
+    check_scale(cfg, on_gpu)
     return on_gpu
 
 
@@ -39,11 +41,9 @@ def _check_json_file(path: str, field: str) -> None:
 
 
 def check_scale(cfg: RunConfig, on_gpu: bool) -> None:
-    """Scale options this machine or this config cannot honour, as UserErrors (before any heavy work)."""
-    s, finetuning = cfg.scale, cfg.finetune.finetuning_type
-    if s.quantization_bit is not None and finetuning != "lora":
-        raise UserError(f"a quantized base model can only be trained with LoRA (got finetuning_type "
-                        f"{finetuning})", field="quantization_bit")
+    """Scale options this machine cannot honour (a package missing, no GPU, a config file absent), as
+    UserErrors before any heavy work. Rules the config alone decides are in config.rules."""
+    s = cfg.scale
     if s.enable_liger_kernel:
         if find_spec("liger_kernel") is None:
             raise UserError("needs the liger-kernel package: pip install liger-kernel", field="enable_liger_kernel")
@@ -56,16 +56,13 @@ def check_scale(cfg: RunConfig, on_gpu: bool) -> None:
             raise UserError("needs the deepspeed package: pip install deepspeed", field="deepspeed")
     if s.fsdp_config:
         _check_json_file(s.fsdp_config, "fsdp_config")
-    if cfg.finetune.loraplus_lr_ratio is not None and s.special_optimizer():
-        raise UserError(f"cannot be combined with use_{s.special_optimizer()}", field="loraplus_lr_ratio")
-    check_optimizer(cfg)
+    check_optimizer_installed(cfg)
 
 
 def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=None):
     """TrainingArguments for this run; `model` lets GaLore/APOLLO target every Linear but the output head."""
     from transformers import TrainingArguments
 
-    check_scale(cfg, on_gpu)
     kwargs = cfg.train.to_training_arguments()
     kwargs.update(use_cpu=not on_gpu, remove_unused_columns=False, label_names=["labels"],
                   activation_checkpointing=uses_gradient_checkpointing(cfg, on_gpu), resume_from_checkpoint=None,

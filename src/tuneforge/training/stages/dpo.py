@@ -92,8 +92,6 @@ def _reference_model(cfg: RunConfig, on_gpu: bool):
     """The reference model when it is not the policy's own base: ref_model (+ ref_model_adapters)."""
     pref = cfg.preference
     if not pref.ref_model:
-        if pref.ref_model_adapters:
-            raise UserError("needs ref_model", field="ref_model_adapters")
         return None
     check_model_path(pref.ref_model, field="ref_model")
     model = load_model(ModelConfig(model_name_or_path=pref.ref_model), on_gpu=on_gpu, for_training=False)

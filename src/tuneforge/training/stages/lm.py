@@ -16,7 +16,7 @@ from tuneforge.training.checkpointing import train_until_done, with_atomic_check
 from tuneforge.training.plot import plot_loss
 from tuneforge.training.prepare import prepare_data
 from tuneforge.templates.spec import stop_token_ids
-from tuneforge.training.setup import (build_optimizer, check_scale, main_process_first, training_arguments, use_gpu,
+from tuneforge.training.setup import (build_optimizer, main_process_first, training_arguments, use_gpu,
                                       uses_gradient_checkpointing, world_size)
 
 log = get_logger()
@@ -72,7 +72,6 @@ def run(cfg: RunConfig) -> RunDir | None:
     from transformers import Trainer, set_seed
 
     on_gpu = use_gpu(cfg)
-    check_scale(cfg, on_gpu)
     prepared, resume = _prepare(cfg, on_gpu)
     if prepared is None:
         return None

@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
-from tuneforge.core.errors import UserError
 from tuneforge.encode.pairwise import encode_pair
 from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.reward import load_score_model, reward_lora_config
@@ -41,8 +40,6 @@ def _trainable(model, cfg: RunConfig):
     if ft.finetuning_type == "lora":
         from peft import get_peft_model
 
-        if cfg.model.adapter_name_or_path:
-            raise UserError("continuing a reward-model adapter is not supported yet", field="adapter_name_or_path")
         return get_peft_model(model, reward_lora_config(ft))
     if ft.finetuning_type == "freeze":
         extra = ",".join(filter(None, [ft.freeze_extra_modules, "score"]))
