@@ -28,7 +28,7 @@ from tuneforge.data.load import load_data
 from tuneforge.encode.supervised import assistant_runs
 from tuneforge.evaluate.metrics import mean_similarity
 from tuneforge.inference.engine import Engine, Sampling, load_engine
-from tuneforge.inference.loading import check_inference_paths
+from tuneforge.model.stack import check_adapter_paths
 from tuneforge.templates.render import render
 
 log = get_logger()
@@ -87,7 +87,7 @@ def run_predict(cfg: RunConfig, output_dir: str | Path | None = None, engine: En
     out = Path(output_dir or cfg.train.output_dir or "")
     if not str(out) or str(out) == ".":
         raise UserError("is required: where generated_predictions.jsonl and the scores go", field="output_dir")
-    check_inference_paths(cfg.model)
+    check_adapter_paths(cfg.model)
     examples = predict_datasets(cfg)  # data errors surface before the model loads
     if not examples:
         raise UserError("no examples to predict", field="eval_dataset")

@@ -19,12 +19,11 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.export.adapters import check_adapters
 from tuneforge.export.probes import probe_inputs, probe_logits
-from tuneforge.model.load import load_model, load_tokenizer
+from tuneforge.model.stack import load_with_adapters
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.spec import TemplateSpec, stop_token_ids
 
 log = get_logger()
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
 @dataclass
@@ -38,53 +37,26 @@ class Merged:
     adapters: list[str]
 
 
-def _tokenizer_source(cfg: RunConfig, adapters: list[Path]) -> str:
-    """The last adapter folder when training saved a tokenizer there (it may have added tokens), else the base."""
-    for folder in reversed(adapters):
-        if all((folder / name).is_file() for name in _TOKENIZER_FILES):
-            return str(folder)
-    return str(cfg.model.model_name_or_path)
-
-
 def on_gpu(export: ExportConfig) -> bool:
     import torch
 
     return export.export_device == "auto" and torch.cuda.is_available()
 
 
-def merge_model(cfg: RunConfig, *, adapters: list[Path] | None = None) -> Merged:
-    """Load the base, merge every adapter in order, and record the probe logits before the last merge."""
-    from peft import PeftModel
-
-    adapters = adapters if adapters is not None else check_adapters(cfg.model.model_name_or_path,
-                                                                    cfg.model.adapter_paths())
+def merge_model(cfg: RunConfig, *, checked: bool = False) -> Merged:
+    """Load the base with its adapters (model.stack), record the probe logits with the last adapter still
+    separate, then merge it too. `checked`: the adapters already passed check_adapters."""
+    if not checked:
+        check_adapters(cfg.model.model_name_or_path, cfg.model.adapter_paths())
     template = get_template(cfg.data.template) if cfg.data.template else None
-    tokenizer = load_tokenizer(cfg.model, _tokenizer_source(cfg, adapters))
-    model = load_model(cfg.model, on_gpu=on_gpu(cfg.export), for_training=False)
-    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
-        model.resize_token_embeddings(len(tokenizer))  # training resized too; the adapter holds the new rows
+    loaded = load_with_adapters(cfg.model, on_gpu=on_gpu(cfg.export), merge_last=False)
+    model, tokenizer = loaded.model, loaded.tokenizer
     probes = probe_inputs(tokenizer, template, cfg.export.export_probe_prompts)
-    for folder in adapters[:-1]:
-        model = _load_adapter(PeftModel, model, folder).merge_and_unload()
-    reference: list[Any] = []
-    if adapters:
-        model = _load_adapter(PeftModel, model, adapters[-1])
-        if cfg.export.export_verify:
-            reference = probe_logits(model, probes)
+    reference = probe_logits(model, probes) if cfg.export.export_verify else []
+    if loaded.adapters:
         model = model.merge_and_unload()
-    elif cfg.export.export_verify:
-        reference = probe_logits(model, probes)
     model.eval()
-    return Merged(model, tokenizer, template, probes, reference, [str(a) for a in adapters])
-
-
-def _load_adapter(peft_model_cls, model, folder: Path):
-    try:
-        return peft_model_cls.from_pretrained(model, str(folder))
-    except (RuntimeError, ValueError, KeyError) as exc:  # size mismatch, unknown target module
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"this adapter does not fit the base model ({first[:200]})", file=str(folder),
-                        field="adapter_name_or_path") from None
+    return Merged(model, tokenizer, template, probes, reference, loaded.adapters)
 
 
 def prepare_for_export(merged: Merged) -> None:

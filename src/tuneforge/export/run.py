@@ -86,8 +86,8 @@ def check_inputs(cfg: RunConfig) -> tuple[Path, list[Path]]:
 
 def export_model(cfg: RunConfig) -> ExportResult:
     """Run the whole export; raises UserError for bad input and ExportMismatch when verification fails."""
-    export_dir, adapters = check_inputs(cfg)
-    merged = merge_model(cfg, adapters=adapters)
+    export_dir, _ = check_inputs(cfg)
+    merged = merge_model(cfg, checked=True)
     if cfg.export.export_format == "gguf":
         result = _export_gguf(merged, cfg, export_dir)
     else:

@@ -18,9 +18,9 @@ from tuneforge.config.load import load_run_config
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
-from tuneforge.inference.loading import load_for_inference
 from tuneforge.inference.text import IncrementalText, decode_reply
 from tuneforge.inference.tools import marker_ids
+from tuneforge.model.stack import load_with_adapters
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.render import jinja_variables, render_prompt, with_default_system
 from tuneforge.templates.spec import TemplateSpec, generation_eos_ids, stop_token_ids
@@ -49,7 +49,8 @@ class HFEngine:
         import torch
 
         template = get_template(cfg.data.template) if cfg.data.template else None
-        model, tokenizer = load_for_inference(cfg.model, on_gpu=torch.cuda.is_available())
+        loaded = load_with_adapters(cfg.model, on_gpu=torch.cuda.is_available(), merge_last=False)
+        model, tokenizer = loaded.model, loaded.tokenizer
         return cls(model, tokenizer, template, generation=cfg.generation, default_system=cfg.data.default_system,
                    tool_format=cfg.data.tool_format,
                    template_kwargs=jinja_variables(template, cfg.model.enable_thinking))

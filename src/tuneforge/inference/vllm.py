@@ -13,7 +13,7 @@ from typing import Any
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
-from tuneforge.inference.loading import check_inference_paths
+from tuneforge.model.stack import check_adapter_paths
 from tuneforge.model.load import load_tokenizer
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.render import jinja_variables, render_prompt, with_default_system
@@ -41,7 +41,7 @@ class VLLMEngine:
     @classmethod
     def from_config(cls, cfg: RunConfig) -> VLLMEngine:
         vllm = _import_vllm()
-        check_inference_paths(cfg.model)
+        check_adapter_paths(cfg.model)
         adapters = cfg.model.adapter_paths()
         if len(adapters) > 1:
             raise UserError("vllm serves one LoRA adapter; merge the earlier ones first (tuneforge export)",

@@ -16,7 +16,8 @@ from tuneforge.config.finetune import FinetuneConfig
 from tuneforge.config.model import ModelConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.io import read_yaml
-from tuneforge.model.load import check_model_path, load_tokenizer, resolve_dtype
+from tuneforge.model.load import check_model_path, resolve_dtype
+from tuneforge.model.stack import load_with_adapters
 
 
 def load_score_model(mc: ModelConfig, *, on_gpu: bool, pad_token_id: int, path: str | None = None):
@@ -82,22 +83,15 @@ def load_reward_model(path: str | Path, *, on_gpu: bool = False, field: str = "r
     if config and config.get("stage") != "rm":
         raise UserError(f"is a run of stage {config.get('stage')}, not a reward model (stage rm)", file=str(folder),
                         field=field)
-    tokenizer = load_tokenizer(ModelConfig(model_name_or_path=str(folder)))
     if (folder / "adapter_config.json").is_file():
-        from peft import PeftModel
-
         base_path = config.get("model_name_or_path")
         if not base_path:
             raise UserError("holds an adapter but no tuneforge_config.yaml naming its base model", file=str(folder),
                             field=field)
-        base = load_score_model(ModelConfig(model_name_or_path=base_path), on_gpu=on_gpu,
-                                pad_token_id=tokenizer.pad_token_id)
-        if len(tokenizer) != base.get_input_embeddings().num_embeddings:
-            base.resize_token_embeddings(len(tokenizer))
-        model = PeftModel.from_pretrained(base, str(folder))
+        mc = ModelConfig(model_name_or_path=base_path, adapter_name_or_path=str(folder))
     else:
-        model = load_score_model(ModelConfig(model_name_or_path=str(folder)), on_gpu=on_gpu,
-                                 pad_token_id=tokenizer.pad_token_id)
-    if on_gpu:
-        model = model.cuda()
-    return RewardModel(model.eval(), tokenizer, config.get("template"))
+        mc = ModelConfig(model_name_or_path=str(folder))
+    # The one loader (tokenizer from the run folder, resize, adapter kept separate), on a score-head base.
+    loaded = load_with_adapters(mc, on_gpu=on_gpu, merge_last=False, load_base=lambda tokenizer: load_score_model(
+        ModelConfig(model_name_or_path=mc.model_name_or_path), on_gpu=on_gpu, pad_token_id=tokenizer.pad_token_id))
+    return RewardModel(loaded.model, loaded.tokenizer, config.get("template"))

@@ -15,7 +15,8 @@ from typing import Any
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError, UserErrors
 from tuneforge.evaluate.benchmarks.hub import load_hub_split
-from tuneforge.evaluate.benchmarks.loading import chat_format, check_sources, load_for_eval
+from tuneforge.evaluate.benchmarks.loading import chat_format, load_for_eval
+from tuneforge.model.stack import check_adapter_paths
 from tuneforge.evaluate.benchmarks.mapping import Subject
 from tuneforge.evaluate.benchmarks.prompt import answer_prefix, prompt_ids
 from tuneforge.evaluate.benchmarks.readers import LAYOUTS, Question, read_questions
@@ -50,7 +51,7 @@ def check_eval_config(cfg: RunConfig) -> TaskSpec:
 
     spec = attempt(lambda: resolve_task(cfg.evaluate.task, cfg.evaluate.task_dir))
     attempt(lambda: check_save_dir(cfg.evaluate.save_dir))
-    attempt(lambda: check_sources(cfg.model))
+    attempt(lambda: check_adapter_paths(cfg.model))
     attempt(lambda: chat_format(cfg.data.template))
     if errors:
         raise errors[0] if len(errors) == 1 else UserErrors(errors)
