@@ -78,3 +78,11 @@ def test_without_template_the_tokenizers_own_chat_template_is_used(tiny_qwen):
         # tuneforge's qwen template also trains the newline after <|im_end|> (as LLaMA-Factory's does); found in
         # the tokenizer's own template, a reply trains its content and <|im_end|>.
         assert trained_a.replace("<|im_end|>\n", "<|im_end|>") == trained_b and trained_b.endswith("<|im_end|>")
+
+
+def test_the_config_knows_exactly_the_stages_the_registry_runs():
+    from tuneforge.config.finetune import STAGES as CONFIG_STAGES
+    from tuneforge.data.convert import STAGES as DATA_STAGES
+    from tuneforge.training.stages import STAGES
+
+    assert set(CONFIG_STAGES) == set(STAGES) == set(DATA_STAGES)
