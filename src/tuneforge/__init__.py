@@ -18,7 +18,6 @@ def train(config: str | Path | Mapping[str, Any], overrides: Sequence[str] | Map
     only encoded data into a new `tokenized_path`). Raises UserError for bad input and Interrupted when a
     signal stopped training after saving a checkpoint."""
     from tuneforge.config.load import load_run_config
-    from tuneforge.training.stages import STAGES
+    from tuneforge.training.stages import run_training
 
-    cfg = load_run_config(config, overrides)
-    return STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)
+    return run_training(load_run_config(config, overrides))

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import DATA_DIR, REPO
 from tuneforge.cli.main import main as cli
 from tuneforge.config.load import load_run_config
-from tuneforge.model.estimate import GiB, ModelShape, estimate_memory
+from tuneforge.model.estimate import ModelShape, estimate_memory
 
 # Llama-2 config.json values (vocab 32000, untied, no biases).
 LLAMA2 = {"7b": (4096, 32, 32, 32, 11008), "13b": (5120, 40, 40, 40, 13824), "70b": (8192, 80, 64, 8, 28672)}

@@ -19,7 +19,7 @@ def cmd_train(argv: list[str]) -> int:
         return 0
     from tuneforge.cli.launch import relaunch_if_distributed
     from tuneforge.cli.source import load_command_config
-    from tuneforge.training.stages import STAGES
+    from tuneforge.training.stages import run_training
 
     cfg = load_command_config(argv, "train")
     relaunched = relaunch_if_distributed(argv, cfg)
@@ -29,7 +29,7 @@ def cmd_train(argv: list[str]) -> int:
         from tuneforge.cli.predict import predict_from_config
 
         return predict_from_config(cfg)
-    run = STAGES.get_or_raise(cfg.finetune.stage, field="stage").run(cfg)
+    run = run_training(cfg)
     if run is None:
         print(f"encoded data saved to {cfg.data.tokenized_path}; start training with the same config")
     else:

@@ -20,7 +20,7 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
 
 
 def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
-    model, data, finetune, train = config.model, config.data, config.finetune, config.train
+    data, finetune, train = config.data, config.finetune, config.train
     out: list[tuple[str, str]] = []
     if train.trains():
         if not data.dataset:

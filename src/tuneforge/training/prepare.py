@@ -30,7 +30,6 @@ class PreparedData:
     eval: list[dict] | None
     train_stats: EncodeStats | None
     added_tokens: tuple[str, ...]
-    saved_to: Path | None = None  # tokenized_path written: the run stops after encoding, as in LLaMA-Factory
 
 
 def missing_template_tokens(tokenizer, template: TemplateSpec, cfg: RunConfig) -> tuple[str, ...]:
@@ -100,5 +99,6 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
         evaluation, eval_stats = encode_dataset(splits.eval, tokenizer, template, options, workers=workers,
                                                 cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
         log.info("eval data: %s", eval_stats.summary())
-    saved_to = save_encoded(cfg.data.tokenized_path, train, evaluation) if cfg.data.tokenized_path else None
-    return PreparedData(tokenizer, template, options, train, evaluation, stats, added, saved_to)
+    if cfg.data.tokenized_path:  # the first run of a tokenized_path config (training.encode_only)
+        save_encoded(cfg.data.tokenized_path, train, evaluation)
+    return PreparedData(tokenizer, template, options, train, evaluation, stats, added)

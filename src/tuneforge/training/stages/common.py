@@ -92,14 +92,16 @@ def start_output(cfg: RunConfig) -> tuple[Path, Path | None]:
     return out, resume
 
 
-def run_info(cfg: RunConfig, train_rows: int) -> dict:
+def run_info(cfg: RunConfig, train_rows: int, **extra: Any) -> dict:
+    """tuneforge_run.json: what ran (stage, method, base, template), on how much data, with which libraries;
+    `extra` adds a stage's own facts (sft: sequences after packing and the encoding statistics)."""
     import torch
     import transformers
 
     return {"stage": cfg.finetune.stage, "finetuning_type": cfg.finetune.finetuning_type,
             "base_model": cfg.model.model_name_or_path, "template": cfg.data.template,
             "pref_loss": cfg.preference.pref_loss if cfg.finetune.stage == "dpo" else None,
-            "train_examples": train_rows,
+            "train_examples": train_rows, **extra,
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                          "python": platform.python_version()}, "finished": False}
 
@@ -109,16 +111,18 @@ def plot_metrics(output_dir: Path, keys: Sequence[str]) -> list[Path]:
     return plot_loss(output_dir, keys=("loss", "eval_loss", *keys))
 
 
-def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu: bool):
-    """The trainable policy: base model (QLoRA when asked), embeddings resized for added tokens (and then
-    trained), adapter applied — seeded so the adapter's initialisation is reproducible."""
+def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu: bool, *,
+                gradient_checkpointing: bool = False):
+    """The trainable model of every stage: base model (QLoRA when asked), embeddings resized for added tokens
+    (and then trained, or the new tokens mean nothing), adapter applied — seeded so the adapter's
+    initialisation is reproducible, not only the data order."""
     from transformers import set_seed
 
     from tuneforge.model.adapters import apply_adapter
     from tuneforge.model.load import load_model
 
     set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale, gradient_checkpointing=gradient_checkpointing)
     if added_tokens:
         model.resize_token_embeddings(len(tokenizer))
     return apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(added_tokens))
@@ -126,10 +130,13 @@ def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu
 
 
 def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, metric_keys: Sequence[str],
-                       eval_rows: bool) -> RunDir:
-    """Train, save the adapter/model + tokenizer, metrics, plots and the finished mark (the same outputs as SFT)."""
+                       eval_rows: bool, after_save: Callable[[], None] | None = None) -> RunDir:
+    """Train, save the adapter/model + tokenizer (then `after_save`), metrics, plots and the finished mark —
+    the same ending for every Trainer-based stage."""
     result = train_until_done(trainer, resume)
     trainer.save_model()
+    if after_save is not None and trainer.is_world_process_zero():
+        after_save()
     trainer.log_metrics("train", result.metrics)
     trainer.save_metrics("train", result.metrics)
     trainer.save_state()
@@ -144,9 +151,9 @@ def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, 
     return RunDir(out)
 
 
-def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int) -> None:
+def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int, **extra: Any) -> None:
     if trainer is None or trainer.is_world_process_zero():
-        write_run_files(out, cfg.to_flat(), run_info(cfg, train_rows))
+        write_run_files(out, cfg.to_flat(), run_info(cfg, train_rows, **extra))
 
 
 def reference_by_disabling(model, cfg: RunConfig, added_tokens: tuple[str, ...]):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.model import ModelConfig
 from tuneforge.config.run import RunConfig
-from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.encode.pairwise import check_trl_tokens, encode_pair, trl_pair_row
 from tuneforge.model.load import check_model_path, load_model

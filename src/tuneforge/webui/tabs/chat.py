@@ -26,7 +26,7 @@ def _base_of(path: str) -> str | None:
 
     folder = Path(path)
     if (folder / CONFIG_FILE).is_file() and RunDir(folder).is_adapter:
-        return RunDir(folder).config.get("model_name_or_path")
+        return RunDir(folder).run_config().model.model_name_or_path
     return None
 
 
