@@ -72,9 +72,12 @@ def write_task(folder: Path, language: str, train_rows: int) -> Path:
     return folder
 
 
-def few_shot_accuracy(command: list[str], model_dir: Path, data: Path, language: str, save_dir: Path) -> float:
-    """`tuneforge eval` with 3 shots through the qwen chat template."""
-    done = subprocess.run([*command, "eval", str(model_dir), "task=positions_test",
+def few_shot_accuracy(command: list[str], model_dir: Path, base: Path, data: Path, language: str,
+                      save_dir: Path) -> float:
+    """`tuneforge eval` with 3 shots through the qwen chat template (a LoRA output: base + adapter)."""
+    source = ([f"model_name_or_path={base}", f"adapter_name_or_path={model_dir}"]
+              if (model_dir / "adapter_config.json").is_file() else [str(model_dir)])
+    done = subprocess.run([*command, "eval", *source, "task=positions_test",
                            f"task_dir={data / 'eval_tasks'}", "n_shot=3", f"lang={language}", "template=qwen",
                            f"save_dir={save_dir}"], capture_output=True, text=True)
     if done.returncode != 0:
@@ -83,13 +86,13 @@ def few_shot_accuracy(command: list[str], model_dir: Path, data: Path, language:
 
 
 def yaml_text(model: Path, data: Path, out: Path, seed: int, epochs: float, extra: dict) -> str:
-    keys = {"model_name_or_path": str(model), "stage": "sft", "do_train": True, "finetuning_type": "full",
+    keys = {"model_name_or_path": str(model), "stage": "sft", "do_train": True,
             "dataset": "mc", "dataset_dir": str(data), "template": "qwen", "cutoff_len": 256,
             "overwrite_cache": True, "preprocessing_num_workers": 1, "output_dir": str(out),
             "overwrite_output_dir": True, "logging_steps": 1, "save_steps": 100000,
             "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "learning_rate": 1.0e-3,
             "num_train_epochs": epochs, "lr_scheduler_type": "cosine", "warmup_ratio": 0.05, "bf16": False,
-            "seed": seed, "report_to": "none", **extra}
+            "seed": seed, "report_to": "none", "finetuning_type": "full", **extra}
     return "".join(f"{k}: {json.dumps(v)}\n" for k, v in keys.items())
 
 
@@ -146,6 +149,8 @@ def main() -> None:
     parser.add_argument("--hidden-size", type=int, default=256)
     parser.add_argument("--train-rows", type=int, default=800)
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--finetuning-type", default="full", choices=["full", "lora"],
+                        help="lora: rank 8 on every linear layer (lr stays 1e-3)")
     parser.add_argument("--work", type=Path, help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -177,7 +182,10 @@ def main() -> None:
             for name, command, extra in plan:
                 out = work / f"{name.split()[0]}{'_lfenc' if 'encoding' in name else ''}_{language}_{seed}"
                 config = out.with_suffix(".yaml")
-                config.write_text(yaml_text(model, data, out, seed, args.epochs, extra))
+                method = {"finetuning_type": args.finetuning_type}
+                if args.finetuning_type == "lora":
+                    method.update(lora_rank=8, lora_target="all")
+                config.write_text(yaml_text(model, data, out, seed, args.epochs, {**method, **extra}))
                 train(command, config, out.with_suffix(".log"))
                 runs[name] = out
             if args.lf:
@@ -191,7 +199,7 @@ def main() -> None:
                 print(f"{step:>4}  " + "  ".join(f"{curve.get(step, float('nan')):>28.6f}" for curve in curves.values()))
             for name, run in runs.items():
                 loss, accuracy = letter_scores(run, eval_rows)
-                shots = few_shot_accuracy(tuneforge, run, data, language, run.with_name(run.name + "_eval3"))
+                shots = few_shot_accuracy(tuneforge, run, model, data, language, run.with_name(run.name + "_eval3"))
                 results.append((language, seed, name, loss, accuracy, shots))
     print("\n## held-out answer letter (200 rows, same scoring code for every model)")
     print(f"{'lang':4} {'seed':>4}  {'framework':28} {'letter loss':>11} {'0-shot acc':>10} {'3-shot acc':>10}")
