@@ -36,9 +36,14 @@ def is_complete(checkpoint: Path) -> bool:
     return (checkpoint / STATE_FILE).is_file()
 
 
+def complete_checkpoints(output_dir: str | Path) -> list[Path]:
+    """checkpoint-N folders that finished saving, in ascending N."""
+    return [p for p in checkpoints(output_dir) if is_complete(p)]
+
+
 def last_checkpoint(output_dir: str | Path) -> Path | None:
     """The newest complete checkpoint."""
-    complete = [p for p in checkpoints(output_dir) if is_complete(p)]
+    complete = complete_checkpoints(output_dir)
     return complete[-1] if complete else None
 
 
@@ -108,7 +113,7 @@ def rotate(output_dir: str | Path, limit: int | None, keep: Path | None = None) 
     after the newest checkpoint is published, so the newest complete one is never the one deleted."""
     if not limit or limit <= 0:
         return []
-    complete = [p for p in checkpoints(output_dir) if is_complete(p)]
+    complete = complete_checkpoints(output_dir)
     protected = {complete[-1]} if complete else set()
     if keep is not None:
         protected.add(Path(keep))

@@ -32,7 +32,7 @@ _CONTROL_KEYS = {"overwrite_output_dir", "resume_from_checkpoint"}
 
 
 def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | None,
-                       config: dict[str, Any] | None = None) -> Path | None:
+                       config: dict[str, Any]) -> Path | None:
     """Make output_dir safe to train into; returns the checkpoint to resume from (or None: start at step 0).
 
     `config` is the flat config about to run: a folder whose own run of that config crashed before its first
@@ -57,7 +57,7 @@ def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | N
                         file=str(out), field="output_dir")
     resume = last_checkpoint(out)
     changed = _changed_keys(out, config)
-    if resume is None and not (config is not None and (out / CONFIG_FILE).is_file() and not changed):
+    if resume is None and not ((out / CONFIG_FILE).is_file() and not changed):
         raise UserError("output_dir is not empty and has no checkpoint to resume from; choose another folder or "
                         "set overwrite_output_dir: true", file=str(out), field="output_dir")
     removed = remove_partial_checkpoints(out)
@@ -71,11 +71,11 @@ def prepare_output_dir(output_dir: str, *, overwrite: bool, resume_from: str | N
     return resume
 
 
-def _changed_keys(out: Path, config: dict[str, Any] | None) -> list[str]:
+def _changed_keys(out: Path, config: dict[str, Any]) -> list[str]:
     """Keys whose value differs between the config about to run and the one the folder's run saved."""
     import yaml
 
-    if config is None or not (out / CONFIG_FILE).is_file():
+    if not (out / CONFIG_FILE).is_file():
         return []
     saved = read_yaml(out / CONFIG_FILE) or {}
     # Through YAML and back, so that both sides hold the same types (tuples → lists, …).

@@ -3,6 +3,7 @@ LLaMA-Factory's), so `to_training_arguments()` hands them straight to transforme
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,10 @@ class TrainConfig:
 
     def warmup(self) -> float:
         return float(self.warmup_steps) if self.warmup_steps > 0 else float(self.warmup_ratio)
+
+    def warmup_steps_for(self, total_steps: int) -> int:
+        """Warm-up steps of a run of `total_steps` (a ratio rounds up, as transformers does)."""
+        return self.warmup_steps if self.warmup_steps > 0 else math.ceil(self.warmup_ratio * total_steps)
 
     def to_training_arguments(self) -> dict[str, Any]:
         """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""

@@ -29,6 +29,7 @@ from tuneforge.encode.supervised import assistant_runs
 from tuneforge.evaluate.metrics import mean_similarity
 from tuneforge.inference.engine import Engine, Sampling, load_engine
 from tuneforge.model.stack import check_adapter_paths
+from tuneforge.templates.spec import stop_token_ids
 from tuneforge.templates.render import render
 
 log = get_logger()
@@ -70,8 +71,8 @@ def prepare_item(example: Conversation, engine: Engine, tokenizer: Any, cutoff_l
     start, end = runs[-1] if runs else (len(rendered.input_ids), len(rendered.input_ids))
     reply = rendered.input_ids[start:end]
     # The label is the reply up to its stop token, not the separator some templates train after it.
-    special = set(tokenizer.all_special_ids)
-    reply = reply[:max((k + 1 for k, token in enumerate(reply) if token in special), default=len(reply))]
+    stops = set(stop_token_ids(tokenizer, engine.template))
+    reply = reply[:max((k + 1 for k, token in enumerate(reply) if token in stops), default=len(reply))]
     label = tokenizer.decode(reply, skip_special_tokens=True)
     return PredictItem(prompt[-cutoff_len:], label, example.source)
 

@@ -3,11 +3,12 @@
 With a `TemplateSpec` the spec's jinja (which marks trained spans with `{% generation %}`) goes through
 `tokenizer.apply_chat_template`. With `template=None` the tokenizer's own chat_template is used: its generation
 markers if it has them, otherwise each assistant content is located in the rendering of the whole conversation
-by character offsets. The tokenizer is never modified; problems with the conversation come back as `UserError`s (the caller
-adds file and row).
+by character offsets. The tokenizer is never modified; problems with the conversation come back as
+`UserError`s (the caller adds file and row).
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,6 +168,7 @@ def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, t
     full = text(messages, add_generation_prompt)
     encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
     ids, offsets = list(encoding["input_ids"]), list(encoding["offset_mapping"])
+    starts = [a for a, _ in offsets]  # ascending: where each token begins in `full`
     closers = closing_token_ids(tokenizer)
     mask = [0] * len(ids)
     cursor = 0
@@ -182,17 +184,14 @@ def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, t
                       if (at := full.find(v, cursor)) >= 0), None)
         if found is None and not content.strip() and header_known:
             # A tool call (or an empty reply): what the template writes from the header to the closing token.
-            found = next(((cursor, a) for k, (a, _) in enumerate(offsets) if a >= cursor and ids[k] in closers),
-                         None)
+            found = next(((cursor, starts[k]) for k in range(bisect_left(starts, cursor), len(ids))
+                          if ids[k] in closers), None)
         if found is None:
             raise UserError(f"{_OWN} does not write assistant turn {i + 1}'s content where it can be found, so "
                             "its tokens cannot be located; set `template:` to the matching tuneforge template "
                             "(see `tuneforge templates`)", field="template")
         start, end = found
-        first = next((k for k, (a, _) in enumerate(offsets) if a >= start), len(ids))
-        last = first
-        while last < len(ids) and offsets[last][0] < end:
-            last += 1
+        first, last = bisect_left(starts, start), bisect_left(starts, end)
         closer = last
         while closer < len(ids) and ids[closer] not in closers and not full[slice(*offsets[closer])].strip():
             closer += 1  # whitespace between a reply and its stop token (" </s>") belongs to the reply

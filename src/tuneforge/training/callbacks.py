@@ -43,7 +43,7 @@ class JsonlLogCallback(TrainerCallback):
         # Steps logged after the checkpoint we resume from were lost with the crash (the last line may be cut
         # off mid-write); they are trained and logged again.
         kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                if _step_of(line) is not None and _step_of(line) <= state.global_step]
+                if (step := _step_of(line)) is not None and step <= state.global_step]
         self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
 
     def on_log(self, args, state, control, logs=None, **kwargs):

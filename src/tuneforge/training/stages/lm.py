@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuneforge.artifacts.run_dir import RunDir, prepare_output_dir
+from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
 from tuneforge.encode.collate import Collator
@@ -15,7 +15,7 @@ from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.prepare import PreparedData, prepare_data
 from tuneforge.training.setup import (build_optimizer, main_process_first, training_arguments, use_gpu,
                                       uses_gradient_checkpointing, world_size)
-from tuneforge.training.stages.common import finish_trainer_run, load_policy, write_run
+from tuneforge.training.stages.common import finish_trainer_run, load_policy, start_output, write_run
 
 log = get_logger()
 
@@ -41,10 +41,7 @@ def _prepare(cfg: RunConfig, on_gpu: bool) -> tuple[PreparedData, Path | None]:
     error before output_dir is touched."""
     with main_process_first(cfg, on_gpu):
         prepared = prepare_data(cfg)
-        resume = prepare_output_dir(cfg.train.output_dir, overwrite=cfg.train.overwrite_output_dir,
-                                    resume_from=cfg.train.resume_from_checkpoint, config=cfg.to_flat())
-    if resume:
-        log.info("resuming from %s", resume)
+        _, resume = start_output(cfg)
     return prepared, resume
 
 

@@ -13,12 +13,10 @@ import math
 import time
 from pathlib import Path
 
-from tuneforge.artifacts.run_dir import RunDir, mark_finished, prepare_output_dir
+from tuneforge.artifacts.run_dir import RunDir, mark_finished
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.model.adapters import apply_adapter
-from tuneforge.model.load import load_model
 from tuneforge.model.reward import load_reward_model
 from tuneforge.model.value_head import make_value_head, save_value_head
 from tuneforge.templates.render import render_prompt, with_default_system
@@ -27,7 +25,7 @@ from tuneforge.training.callbacks import LOG_FILE
 from tuneforge.training.setup import use_gpu, world_size
 from tuneforge.training.stages import ppo_math as pm
 from tuneforge.training.stages import ppo_rollout as rollout
-from tuneforge.training.stages.common import load_stage_inputs, plot_metrics, write_run
+from tuneforge.training.stages.common import load_policy, load_stage_inputs, plot_metrics, start_output, write_run
 
 log = get_logger()
 INIT_KL_COEF = 0.2
@@ -98,7 +96,7 @@ def _log(out: Path, history: list[dict], record: dict, step: int, total: int, st
 
 def run(cfg: RunConfig) -> RunDir:
     import torch
-    from transformers import get_scheduler, set_seed
+    from transformers import get_scheduler
 
     if world_size() > 1:
         raise UserError("stage ppo runs in a single process; start it without torchrun/NPROC_PER_NODE",
@@ -106,15 +104,10 @@ def run(cfg: RunConfig) -> RunDir:
     inputs = load_stage_inputs(cfg)
     prompts = _prompts(inputs)
     on_gpu = use_gpu(cfg)
-    out = Path(cfg.train.output_dir)
-    prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir, resume_from=None, config=cfg.to_flat())
+    out, _ = start_output(cfg)  # PPO writes no checkpoints, so there is never one to resume
     out.mkdir(parents=True, exist_ok=True)
     reward = load_reward_model(cfg.preference.reward_model, on_gpu=on_gpu)
-    set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale)
-    if inputs.added_tokens:
-        model.resize_token_embeddings(len(inputs.tokenizer))
-    model = apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(inputs.added_tokens))
+    model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
     model.config.use_cache = True  # rollouts generate
     if on_gpu and cfg.scale.quantization_bit is None:  # a quantized model is placed on its GPU when loaded
         model.to("cuda")
@@ -130,8 +123,8 @@ def run(cfg: RunConfig) -> RunDir:
     (out / LOG_FILE).unlink(missing_ok=True)
     kl_ctl = pm.AdaptiveKL(INIT_KL_COEF, cfg.preference.ppo_target)
     total, batch = _total_steps(cfg, len(prompts)), cfg.train.per_device_train_batch_size
-    warmup = t.warmup_steps if t.warmup_steps > 0 else math.ceil(t.warmup_ratio * total)
-    schedule = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=warmup, num_training_steps=total)
+    schedule = get_scheduler(t.lr_scheduler_type, optimizer, num_warmup_steps=t.warmup_steps_for(total),
+                             num_training_steps=total)
     history: list[dict] = []
     start = time.time()
     order = torch.randperm(len(prompts), generator=torch.Generator().manual_seed(cfg.train.seed)).tolist()
