@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import stage_needs
 from tuneforge.core.errors import UserError
 from tuneforge.data.load import load_data
 
@@ -18,7 +19,7 @@ SHAREGPT = {"formatting": "sharegpt"}
 
 def _error(d, name, stage="sft") -> str:
     with pytest.raises(UserError) as err:
-        load_data(DataConfig(dataset=name, dataset_dir=str(d)), stage=stage, seed=0)
+        load_data(DataConfig(dataset=name, dataset_dir=str(d)), stage=stage_needs(stage), seed=0)
     return str(err.value)
 
 
@@ -247,5 +248,5 @@ def test_media_columns_are_refused(make_data):
 def test_error_is_raised_before_any_file_is_read_when_a_later_dataset_has_the_wrong_kind(make_data):
     d = make_data({"a": {"file_name": "missing.json"}, "p": {"file_name": "p.json", **RANKING}})
     with pytest.raises(UserError, match="dataset 'p' is a ranking dataset"):
-        load_data(DataConfig(dataset="a,p", dataset_dir=str(d)), stage="sft", seed=0)
+        load_data(DataConfig(dataset="a,p", dataset_dir=str(d)), stage=stage_needs("sft"), seed=0)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 import json
 
 from tuneforge.config.data import DataConfig
-from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair, Text
+from tuneforge.config.stages import stage_needs
+from tuneforge.data.example import (
+    Conversation,
+    KTOExample,
+    Origin,
+    PreferencePair,
+    Text,
+)
 from tuneforge.data.load import load_data
 
 SEARCH_TOOL = {"name": "search", "description": "Search the web", "parameters": {
@@ -12,7 +19,7 @@ SEARCH_TOOL = {"name": "search", "description": "Search the web", "parameters": 
 
 
 def _train(dataset_dir, name, stage="sft"):
-    return load_data(DataConfig(dataset=name, dataset_dir=str(dataset_dir)), stage=stage, seed=0).train
+    return load_data(DataConfig(dataset=name, dataset_dir=str(dataset_dir)), stage=stage_needs(stage), seed=0).train
 
 
 def test_alpaca_with_history_and_system(make_data):

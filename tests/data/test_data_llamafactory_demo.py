@@ -6,13 +6,20 @@ import json
 import pytest
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import stage_needs
 from tuneforge.data.dataset_info import load_dataset_specs
-from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair, Text
+from tuneforge.data.example import (
+    Conversation,
+    KTOExample,
+    Origin,
+    PreferencePair,
+    Text,
+)
 from tuneforge.data.load import load_data
 
 
 def _load(lf_dir, name, stage):
-    return load_data(DataConfig(dataset=name, dataset_dir=str(lf_dir)), stage=stage, seed=0).train
+    return load_data(DataConfig(dataset=name, dataset_dir=str(lf_dir)), stage=stage_needs(stage), seed=0).train
 
 
 @pytest.mark.parametrize("name,count", [("alpaca_en_demo", 999), ("alpaca_zh_demo", 1000), ("identity", 91)])

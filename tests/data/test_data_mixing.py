@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import stage_needs
 from tuneforge.core.errors import UserError
 from tuneforge.data.load import DataSplits, load_data
 
@@ -21,7 +22,7 @@ def two(make_data):
 
 
 def _load(d, dataset="a,b", stage="sft", seed=0, **kwargs) -> DataSplits:
-    return load_data(DataConfig(dataset=dataset, dataset_dir=str(d), **kwargs), stage=stage, seed=seed)
+    return load_data(DataConfig(dataset=dataset, dataset_dir=str(d), **kwargs), stage=stage_needs(stage), seed=seed)
 
 
 def _ids(examples):

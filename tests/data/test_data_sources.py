@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import stage_needs
 from tuneforge.core.errors import UserError
 from tuneforge.data.dataset_info import load_dataset_specs
 from tuneforge.data.example import Conversation, Origin, PreferencePair, Text
@@ -13,7 +14,7 @@ ALPACA = [{"instruction": f"q{i}", "input": "", "output": f"a{i}"} for i in rang
 
 
 def _train(dataset_dir, name, stage="sft", **kwargs):
-    return load_data(DataConfig(dataset=name, dataset_dir=str(dataset_dir), **kwargs), stage=stage, seed=0).train
+    return load_data(DataConfig(dataset=name, dataset_dir=str(dataset_dir), **kwargs), stage=stage_needs(stage), seed=0).train
 
 
 @pytest.mark.parametrize("file_name,rows,formatting", [

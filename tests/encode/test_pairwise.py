@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tuneforge.config.model import ModelConfig
+from tuneforge.config.stages import ExampleKind
 from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
 from tuneforge.encode.options import EncodeOptions
@@ -23,7 +24,7 @@ from tuneforge.templates.render import render_prompt
 PROMPT = ({"role": "user", "content": "Can you help me with the garden?"},)
 CHOSEN = {"role": "assistant", "content": "Sure, glad to help with the garden!"}
 REJECTED = {"role": "assistant", "content": "No. Go away."}
-OPTIONS = EncodeOptions(stage="dpo", cutoff_len=1024)
+OPTIONS = EncodeOptions(kind=ExampleKind.PAIR, cutoff_len=1024)
 
 
 def _setup(model, template_name):
@@ -40,7 +41,7 @@ def test_pair_tokens_equal_chat_and_sft(request, fixture, template_name):
     assert enc.prompt_ids == render_prompt(tokenizer, list(PROMPT), template=template)  # what chat sends
     for answer, ids in ((CHOSEN, enc.chosen_ids), (REJECTED, enc.rejected_ids)):
         sft = encode_conversation(Conversation((*PROMPT, answer)), tokenizer, template,
-                                  EncodeOptions(stage="sft", cutoff_len=1024))
+                                  EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=1024))
         trained = [t for t in sft.labels if t != -100]
         assert ids == trained  # the answer is exactly SFT's trained span: content + end-of-turn token
         assert sft.input_ids[:len(enc.prompt_ids) + len(ids)] == enc.prompt_ids + ids

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import tuneforge
+from tuneforge.config.stages import stage_needs
 from tuneforge.core.errors import UserError
 
 TOPICS = ["the garden", "my homework", "a recipe", "the weather", "a poem", "my bike", "the news", "a letter",
@@ -119,8 +120,8 @@ def test_synthetic_data_loads_for_each_stage(tmp_path):
     from tuneforge.data.load import load_data
 
     data = write_preference_data(tmp_path / "d", n=6)
-    pairs = load_data(DataConfig(dataset="polite_pairs", dataset_dir=str(data)), stage="dpo", seed=0).train
-    kto = load_data(DataConfig(dataset="polite_kto", dataset_dir=str(data)), stage="kto", seed=0).train
+    pairs = load_data(DataConfig(dataset="polite_pairs", dataset_dir=str(data)), stage=stage_needs("dpo"), seed=0).train
+    kto = load_data(DataConfig(dataset="polite_kto", dataset_dir=str(data)), stage=stage_needs("kto"), seed=0).train
     assert all(isinstance(p, PreferencePair) for p in pairs) and len(pairs) == 6
     assert {e.label for e in kto} == {True, False} and all(isinstance(e, KTOExample) for e in kto)
 

@@ -14,6 +14,7 @@ import tuneforge
 from tests.training.test_preference_data import pref_config, write_preference_data
 from tuneforge.config.data import DataConfig
 from tuneforge.config.model import ModelConfig
+from tuneforge.config.stages import ExampleKind, stage_needs
 from tuneforge.data.load import load_data
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.pairwise import encode_pair
@@ -41,8 +42,8 @@ def mean(values) -> float:
 
 def encoded_pairs(model: Path, data: Path) -> tuple[object, list]:
     tokenizer = load_tokenizer(ModelConfig(model_name_or_path=str(model)))
-    pairs = load_data(DataConfig(dataset="polite_pairs", dataset_dir=str(data)), stage="dpo", seed=0).train
-    options = EncodeOptions(stage="dpo", cutoff_len=128)
+    pairs = load_data(DataConfig(dataset="polite_pairs", dataset_dir=str(data)), stage=stage_needs("dpo"), seed=0).train
+    options = EncodeOptions(kind=ExampleKind.PAIR, cutoff_len=128)
     return tokenizer, [encode_pair(p, tokenizer, get_template("qwen"), options) for p in pairs]
 
 

@@ -82,7 +82,10 @@ def test_without_template_the_tokenizers_own_chat_template_is_used(tiny_qwen):
 
 def test_the_config_knows_exactly_the_stages_the_registry_runs():
     from tuneforge.config.finetune import STAGES as CONFIG_STAGES
-    from tuneforge.data.convert import STAGES as DATA_STAGES
-    from tuneforge.training.stages import STAGES
+    from tuneforge.config.stages import STAGE_NEEDS, ExampleKind
+    from tuneforge.data.convert import BUILDERS
+    from tuneforge.training.stages import RECIPES
 
-    assert set(CONFIG_STAGES) == set(STAGES) == set(DATA_STAGES)
+    assert set(CONFIG_STAGES) == set(RECIPES) == set(STAGE_NEEDS)
+    # every kind of example a stage may ask for can be built from a dataset row
+    assert set(BUILDERS) == set(ExampleKind) >= {need.kind for need in STAGE_NEEDS.values()}

@@ -29,7 +29,7 @@ def highlight(tokenizer, input_ids: list[int], labels: list[int], color: bool) -
 
 def preview(cfg: RunConfig, n: int, color: bool = False) -> str:
     tokenizer, template, splits = load_inputs(cfg)
-    options = EncodeOptions.from_config(cfg.data, cfg.finetune.stage)
+    options = EncodeOptions.from_config(cfg.data, cfg.finetune.needs())
     lines = []
     for example in splits.train[:n]:
         encoded = encode_one(example, tokenizer, template, options)

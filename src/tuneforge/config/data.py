@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuneforge.config.fields import option, split_names
+from tuneforge.config.stages import StageNeeds
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ class DataConfig:
         names = split_names(self.interleave_probs)
         return [float(p) for p in names] if names else None
 
-    def use_packing(self, stage: str) -> bool:
+    def use_packing(self, stage: StageNeeds) -> bool:
         if self.neat_packing:
             return True
-        return self.packing if self.packing is not None else stage == "pt"
+        return self.packing if self.packing is not None else stage.packs_by_default
 
     def problems(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []

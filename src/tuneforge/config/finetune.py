@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuneforge.config.fields import option, split_names
-
-STAGES = ("pt", "sft", "rm", "ppo", "dpo", "kto")
+from tuneforge.config.stages import STAGE_NEEDS, STAGES, StageNeeds
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,10 @@ class FinetuneConfig:
                                                   "trained ('all' or names like mlp,self_attn).")
     freeze_extra_modules: str | None = option(None, "freeze: modules outside the layers that are trained "
                                                     "too (e.g. embed_tokens,norm).")
+
+    def needs(self) -> StageNeeds:
+        """What the stage asks of data and encoding (the stage name is validated by then)."""
+        return STAGE_NEEDS.get_or_raise(self.stage, field="stage")
 
     def lora_targets(self) -> list[str]:
         return split_names(self.lora_target)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tuneforge.config.stages import STAGE_NEEDS, ExampleKind
+
 if TYPE_CHECKING:
     from tuneforge.config.run import RunConfig
 
@@ -31,9 +33,10 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
         out.append(("eval_strategy", "needs eval_dataset or val_size > 0"))
     if train.do_eval and not (data.eval_dataset or data.val_size > 0):
         out.append(("do_eval", "needs eval_dataset or val_size > 0"))
-    if finetune.stage == "pt" and (data.train_on_prompt or data.mask_history):
+    kind = STAGE_NEEDS[finetune.stage].kind if finetune.stage in STAGE_NEEDS else None
+    if kind is ExampleKind.TEXT and (data.train_on_prompt or data.mask_history):
         out.append(("train_on_prompt" if data.train_on_prompt else "mask_history",
-                    "has no meaning for stage pt (every token is trained)"))
+                    f"has no meaning for stage {finetune.stage} (every token is trained)"))
     if finetune.finetuning_type != "lora":
         for key in ("use_dora", "use_rslora", "pissa_init"):
             if getattr(finetune, key):

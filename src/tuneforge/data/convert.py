@@ -1,6 +1,7 @@
 """Datasets → canonical examples for one training stage: check that each dataset suits the stage, read its
 rows, sample them (num_samples, max_samples), validate every row through its format, and shape the result as
-the stage's example type (pt → Text, sft/ppo → Conversation, rm/dpo → PreferencePair, kto → KTOExample).
+the kind of example the stage trains on (`StageNeeds.kind`: text → Text, conversation → Conversation, pair →
+PreferencePair, kto → KTOExample). Only the kind decides; the stage's name appears in messages.
 """
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ import random
 from collections.abc import Callable
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import ExampleKind, StageNeeds, stages_taking
 from tuneforge.core.errors import UserError
 from tuneforge.core.registry import Registry
 from tuneforge.data.dataset_info import DatasetSpec
-from tuneforge.data.example import Conversation, Example, KTOExample, Origin, PreferencePair, Text
+from tuneforge.data.example import (
+    Conversation,
+    Example,
+    KTOExample,
+    Origin,
+    PreferencePair,
+    Text,
+)
 from tuneforge.data.formats import FORMATS, Parsed
 from tuneforge.data.readers import RawRow, read_spec
 
@@ -39,11 +48,10 @@ def _kto(parsed: Parsed, source: Origin) -> KTOExample:
     return KTOExample(messages=parsed.messages, label=parsed.label, tools=parsed.tools, source=source)
 
 
-BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("stage", {
-    "pt": _text, "sft": _conversation, "ppo": _conversation, "rm": _pair, "dpo": _pair, "kto": _kto,
+BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("example kind", {
+    ExampleKind.TEXT: _text, ExampleKind.CONVERSATION: _conversation, ExampleKind.PAIR: _pair,
+    ExampleKind.KTO: _kto,
 })
-STAGES = tuple(BUILDERS)
-RANKING_STAGES = ("rm", "dpo")
 MEDIA_COLUMNS = ("images", "videos", "audios")
 # Which column keys each formatting reads; dataset_info.json may name others, LLaMA-Factory ignores them.
 READ_COLUMNS = {
@@ -55,9 +63,9 @@ READ_COLUMNS = {
 REQUIRED_COLUMNS = {"alpaca": ("prompt",), "sharegpt": ("messages",), "openai": ("messages",), "text": ("prompt",)}
 
 
-def check_stage(spec: DatasetSpec, stage: str) -> None:
+def check_stage(spec: DatasetSpec, stage: StageNeeds) -> None:
     """Reject a dataset that cannot feed this stage, before reading any data."""
-    BUILDERS.get_or_raise(stage, field="stage")
+    kind = stage.kind
 
     def fail(message: str, key: str | None = None) -> UserError:
         return UserError(message, file=spec.info_file, field=f"{spec.name}.{key}" if key else spec.name)
@@ -65,32 +73,35 @@ def check_stage(spec: DatasetSpec, stage: str) -> None:
     media = [k for k in MEDIA_COLUMNS if getattr(spec.columns, k)]
     if media:
         raise fail(f"{media[0]} are not supported yet (tuneforge trains on text only)", f"columns.{media[0]}")
-    if spec.ranking and stage not in RANKING_STAGES:
-        raise fail(f"dataset '{spec.name}' is a ranking dataset (chosen/rejected); stage {stage} cannot use it, "
-                   f"only stages {'/'.join(RANKING_STAGES)}")
-    if not spec.ranking and stage in RANKING_STAGES:
-        raise fail(f"stage {stage} needs a ranking dataset (\"ranking\": true with chosen/rejected columns); "
+    if spec.ranking and kind is not ExampleKind.PAIR:
+        raise fail(f"dataset '{spec.name}' is a ranking dataset (chosen/rejected); stage {stage.name} cannot use "
+                   f"it, only stages {'/'.join(stages_taking(ExampleKind.PAIR))}")
+    if not spec.ranking and kind is ExampleKind.PAIR:
+        raise fail(f"stage {stage.name} needs a ranking dataset (\"ranking\": true with chosen/rejected columns); "
                    f"dataset '{spec.name}' is not one")
     if spec.ranking and not (spec.columns.chosen and spec.columns.rejected):
         raise fail("a ranking dataset needs columns.chosen and columns.rejected", "columns")
-    if stage == "kto" and not spec.columns.kto_tag:
-        raise fail(f"stage kto needs a kto_tag column (true/false per row); dataset '{spec.name}' names none",
-                   "columns.kto_tag")
-    if spec.columns.kto_tag and stage not in ("kto", "pt"):
-        raise fail(f"dataset '{spec.name}' is a KTO dataset (kto_tag); stage {stage} cannot use it, only kto")
-    if spec.formatting == "text" and stage != "pt":
-        raise fail(f"dataset '{spec.name}' is plain text; stage {stage} needs conversations, only pt can use it")
+    if kind is ExampleKind.KTO and not spec.columns.kto_tag:
+        raise fail(f"stage {stage.name} needs a kto_tag column (true/false per row); dataset '{spec.name}' names "
+                   f"none", "columns.kto_tag")
+    # Text stages read only the prompt, so a labelled dataset is plain text to them.
+    if spec.columns.kto_tag and kind not in (ExampleKind.KTO, ExampleKind.TEXT):
+        raise fail(f"dataset '{spec.name}' is a KTO dataset (kto_tag); stage {stage.name} cannot use it, only "
+                   f"{'/'.join(stages_taking(ExampleKind.KTO))}")
+    if spec.formatting == "text" and kind is not ExampleKind.TEXT:
+        raise fail(f"dataset '{spec.name}' is plain text; stage {stage.name} needs conversations, only "
+                   f"{'/'.join(stages_taking(ExampleKind.TEXT))} can use it")
 
 
-def check_columns(spec: DatasetSpec, rows: list[RawRow], stage: str) -> None:
+def check_columns(spec: DatasetSpec, rows: list[RawRow], kind: ExampleKind) -> None:
     """Every column the entry names must exist in the data: a typo in dataset_info.json fails here, on the
     first row, instead of as 'missing' on every row."""
     keys = (set(spec.explicit_columns) | set(REQUIRED_COLUMNS[spec.formatting])) & set(READ_COLUMNS[spec.formatting])
-    if stage == "pt":
+    if kind is ExampleKind.TEXT:
         keys -= {"response", "chosen", "rejected", "kto_tag"}
     elif spec.formatting == "alpaca" and not spec.ranking:
         keys.add("response")
-    if stage != "kto":
+    if kind is not ExampleKind.KTO:
         keys.discard("kto_tag")
     present = {key for row in rows for key in row.data}
     first = rows[0]
@@ -114,22 +125,22 @@ def sample_rows(rows: list[RawRow], spec: DatasetSpec, max_samples: int | None, 
     return rows[:max_samples] if max_samples is not None else rows
 
 
-def convert_rows(spec: DatasetSpec, rows: list[RawRow], stage: str) -> list[Example]:
+def convert_rows(spec: DatasetSpec, rows: list[RawRow], kind: ExampleKind) -> list[Example]:
     """Validate and convert rows; the first bad row raises a UserError naming file, row and field."""
     convert = FORMATS.get_or_raise(spec.formatting, field=f"{spec.name}.formatting", file=spec.info_file)
-    build = BUILDERS[stage]
-    return [build(convert(raw, spec, stage), Origin(str(raw.file), raw.row)) for raw in rows]
+    build = BUILDERS[kind]
+    return [build(convert(raw, spec, kind), Origin(str(raw.file), raw.row)) for raw in rows]
 
 
-def load_dataset_examples(spec: DatasetSpec, cfg: DataConfig, *, stage: str, seed: int) -> list[Example]:
-    """One dataset → validated examples for `stage`."""
+def load_dataset_examples(spec: DatasetSpec, cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[Example]:
+    """One dataset → validated examples of the kind `stage` trains on."""
     check_stage(spec, stage)
     rows = read_spec(spec)
-    check_columns(spec, rows, stage)
-    return convert_rows(spec, sample_rows(rows, spec, cfg.max_samples, seed), stage)
+    check_columns(spec, rows, stage.kind)
+    return convert_rows(spec, sample_rows(rows, spec, cfg.max_samples, seed), stage.kind)
 
 
-def load_each(specs: list[DatasetSpec], cfg: DataConfig, *, stage: str, seed: int) -> list[list[Example]]:
+def load_each(specs: list[DatasetSpec], cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[list[Example]]:
     """Examples per dataset, in order (for mixing). Every dataset is checked against the stage first, so a
     wrong dataset fails before any file is read."""
     for spec in specs:
@@ -137,6 +148,6 @@ def load_each(specs: list[DatasetSpec], cfg: DataConfig, *, stage: str, seed: in
     return [load_dataset_examples(spec, cfg, stage=stage, seed=seed) for spec in specs]
 
 
-def load_examples(specs: list[DatasetSpec], cfg: DataConfig, *, stage: str, seed: int) -> list[Example]:
+def load_examples(specs: list[DatasetSpec], cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[Example]:
     """All datasets' examples for `stage`, concatenated in order."""
     return [example for examples in load_each(specs, cfg, stage=stage, seed=seed) for example in examples]

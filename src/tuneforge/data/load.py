@@ -1,4 +1,4 @@
-"""The data layer's entry point: `load_data(cfg, stage=, seed=)` → train (and eval) examples.
+"""The data layer's entry point: `load_data(cfg, stage=StageNeeds, seed=)` → train (and eval) examples.
 
 Resolves dataset names (dataset_info.json or paths), loads and validates each dataset for the stage, mixes
 them (concat / interleave), then either loads `eval_dataset` or splits `val_size` off the training set.
@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import StageNeeds
 from tuneforge.core.errors import UserError
-from tuneforge.data.convert import BUILDERS, load_each
+from tuneforge.data.convert import load_each
 from tuneforge.data.dataset_info import load_dataset_specs
 from tuneforge.data.example import Example
 from tuneforge.data.mix import mix, split
@@ -22,9 +23,8 @@ class DataSplits:
     eval: list[Example] | None
 
 
-def load_data(cfg: DataConfig, *, stage: str, seed: int) -> DataSplits:
+def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int) -> DataSplits:
     """Deterministic: the same config and seed give the same examples in the same order."""
-    BUILDERS.get_or_raise(stage, field="stage")
     names = cfg.dataset_names()
     if not names:
         raise UserError("no training dataset given", field="dataset")

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Conversation, Example, Text
@@ -44,7 +45,8 @@ def encode_one(example: Example, tokenizer, template: TemplateSpec | None, optio
         return encode_text(example, tokenizer, options.cutoff_len, options.packing)
     if isinstance(example, Conversation):
         return encode_conversation(example, tokenizer, template, options)
-    raise UserError(f"{type(example).__name__} examples cannot be used for stage '{options.stage}'")
+    raise UserError(f"{type(example).__name__} examples are not encoded as sequences (this encoder takes text "
+                    f"and conversations, not {options.kind.value} examples)")
 
 
 def _encode_located(example: Example, tokenizer, template, options) -> Encoded:
@@ -105,7 +107,7 @@ def _check_trainable(features: list[dict], tokenizer, template, options: EncodeO
     if not features:
         raise UserError("no example has a token to train on (all were empty or cut away); check cutoff_len "
                         "and the data", field="dataset")
-    if options.stage == "sft" and not options.train_on_prompt:
+    if options.kind is ExampleKind.CONVERSATION and not options.train_on_prompt:
         stops = _stop_token_ids(tokenizer, template)
         if stops and not any(tok in stops for f in features for tok in f["labels"] if tok != IGNORE_INDEX):
             names = ", ".join(tokenizer.convert_ids_to_tokens(sorted(stops)))
@@ -128,7 +130,7 @@ def encode_dataset(examples: list[Example], tokenizer, template: TemplateSpec | 
     kept = [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded
             if any(t != IGNORE_INDEX for t in e.labels)]
     _check_trainable(kept, tokenizer, template, options)
-    if options.stage == "pt" and options.packing:
+    if options.kind is ExampleKind.TEXT and options.packing:
         features = group_blocks(kept, options.cutoff_len)
     elif options.packing:
         features = pack(kept, options.cutoff_len, neat=options.neat_packing)

@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuneforge.config.data import DataConfig
+from tuneforge.config.stages import ExampleKind, StageNeeds
 
 IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    stage: str
+    kind: ExampleKind
     cutoff_len: int
     train_on_prompt: bool = False
     mask_history: bool = False
@@ -19,7 +20,7 @@ class EncodeOptions:
     neat_packing: bool = False
 
     @classmethod
-    def from_config(cls, data: DataConfig, stage: str) -> EncodeOptions:
-        return cls(stage=stage, cutoff_len=data.cutoff_len, train_on_prompt=data.train_on_prompt,
+    def from_config(cls, data: DataConfig, stage: StageNeeds) -> EncodeOptions:
+        return cls(kind=stage.kind, cutoff_len=data.cutoff_len, train_on_prompt=data.train_on_prompt,
                    mask_history=data.mask_history, default_system=data.default_system,
                    packing=data.use_packing(stage), neat_packing=data.neat_packing)

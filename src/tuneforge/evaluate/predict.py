@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.config.run import RunConfig
+from tuneforge.config.stages import STAGE_NEEDS
 from tuneforge.core.errors import UserError
 from tuneforge.core.io import write_json_atomic, write_text_atomic
 from tuneforge.core.log import get_logger
@@ -29,8 +30,8 @@ from tuneforge.encode.supervised import assistant_runs
 from tuneforge.evaluate.metrics import mean_similarity
 from tuneforge.inference.engine import Engine, Sampling, load_engine
 from tuneforge.model.stack import check_adapter_paths
-from tuneforge.templates.spec import stop_token_ids
 from tuneforge.templates.render import render
+from tuneforge.templates.spec import stop_token_ids
 
 log = get_logger()
 PREDICTIONS_FILE = "generated_predictions.jsonl"
@@ -56,7 +57,7 @@ def predict_datasets(cfg: RunConfig) -> list[Conversation]:
     if not names:
         raise UserError("is required for prediction (the datasets to generate replies for)", field="eval_dataset")
     data = dataclasses.replace(cfg.data, dataset=names, eval_dataset=None, val_size=0.0)
-    examples = load_data(data, stage="sft", seed=cfg.train.seed).train
+    examples = load_data(data, stage=STAGE_NEEDS["sft"], seed=cfg.train.seed).train
     return [e for e in examples if isinstance(e, Conversation)]
 
 

@@ -52,29 +52,32 @@ def worker_count(requested: int | None) -> int:
     return max(1, min(requested or 1, os.cpu_count() or 1))
 
 
+def stage_template(cfg: RunConfig) -> TemplateSpec | None:
+    """The template the stage renders through; None for text stages or when the tokenizer's own is used."""
+    return get_template(cfg.data.template) if cfg.data.template and cfg.finetune.needs().uses_template else None
+
+
 def load_inputs(cfg: RunConfig) -> tuple[object, TemplateSpec | None, DataSplits]:
     """(tokenizer, template, raw data splits), every user error raised before anything heavy."""
-    stage = cfg.finetune.stage
+    stage = cfg.finetune.needs()
     check_model_path(cfg.model.model_name_or_path)
     for path in cfg.model.adapter_paths():
         check_model_path(path, field="adapter_name_or_path")
-    template = get_template(cfg.data.template) if cfg.data.template and stage != "pt" else None
+    template = stage_template(cfg)
     splits = load_data(cfg.data, stage=stage, seed=cfg.train.seed)
     return load_tokenizer(cfg.model), template, splits
 
 
 def _from_tokenized_path(cfg: RunConfig) -> PreparedData:
     check_model_path(cfg.model.model_name_or_path)
-    stage = cfg.finetune.stage
-    template = get_template(cfg.data.template) if cfg.data.template and stage != "pt" else None
     train, evaluation = load_encoded(cfg.data.tokenized_path)
     log.info("loaded %d encoded sequences from %s (dataset keys are ignored)", len(train), cfg.data.tokenized_path)
-    return PreparedData(load_tokenizer(cfg.model), template, EncodeOptions.from_config(cfg.data, stage), train,
-                        evaluation, None, ())
+    return PreparedData(load_tokenizer(cfg.model), stage_template(cfg),
+                        EncodeOptions.from_config(cfg.data, cfg.finetune.needs()), train, evaluation, None, ())
 
 
 def prepare_data(cfg: RunConfig) -> PreparedData:
-    stage = cfg.finetune.stage
+    stage = cfg.finetune.needs()
     if cfg.data.tokenized_path and Path(cfg.data.tokenized_path).exists():
         return _from_tokenized_path(cfg)
     tokenizer, template, splits = load_inputs(cfg)
@@ -85,7 +88,7 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
             # Our own tokenizer instance: adding tokens here is the documented resize_vocab behaviour.
             tokenizer.add_tokens(list(added), special_tokens=True)
             log.info("added special tokens %s (embeddings will be resized)", ", ".join(added))
-    elif stage != "pt" and not tokenizer.chat_template:
+    elif stage.uses_template and not tokenizer.chat_template:
         raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
                         field="template")
     options = EncodeOptions.from_config(cfg.data, stage)

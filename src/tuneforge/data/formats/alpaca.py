@@ -4,9 +4,18 @@ Ranking rows carry `chosen`/`rejected` strings instead of an output; KTO rows a 
 """
 from __future__ import annotations
 
+from tuneforge.config.stages import ExampleKind
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.example import Message
-from tuneforge.data.formats.common import MISSING, Parsed, fail, get, kto_label, text_value, tools_value
+from tuneforge.data.formats.common import (
+    MISSING,
+    Parsed,
+    fail,
+    get,
+    kto_label,
+    text_value,
+    tools_value,
+)
 from tuneforge.data.readers import RawRow
 
 
@@ -40,7 +49,7 @@ def _user(raw: RawRow, spec: DatasetSpec) -> str:
     return user
 
 
-def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
+def convert(raw: RawRow, spec: DatasetSpec, kind: ExampleKind) -> Parsed:
     cols = spec.columns
     messages: list[Message] = []
     system = text_value(raw, cols.system, required=False)
@@ -52,7 +61,7 @@ def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
     if spec.ranking:
         chosen = {"role": "assistant", "content": text_value(raw, cols.chosen, required=True)}
         rejected = {"role": "assistant", "content": text_value(raw, cols.rejected, required=True)}
-    elif stage != "pt":  # pre-training reads only the prompt text, so an output is optional there
+    elif kind is not ExampleKind.TEXT:  # text stages read only the prompt, so an output is optional there
         messages.append({"role": "assistant", "content": text_value(raw, cols.response, required=True)})
     return Parsed(messages=tuple(messages), tools=tools_value(raw, cols.tools), chosen=chosen, rejected=rejected,
-                  label=kto_label(raw, spec, stage))
+                  label=kto_label(raw, spec, kind))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.example import Message
@@ -27,7 +28,7 @@ class Parsed:
     text: str | None = None  # plain-text rows only
 
 
-Converter = Callable[[RawRow, DatasetSpec, str], Parsed]
+Converter = Callable[[RawRow, DatasetSpec, ExampleKind], Parsed]
 
 
 def fail(raw: RawRow, field: str | None, message: str) -> UserError:
@@ -57,8 +58,8 @@ def text_value(raw: RawRow, column: str | None, *, required: bool, allow_empty: 
     return value
 
 
-def kto_label(raw: RawRow, spec: DatasetSpec, stage: str) -> bool | None:
-    if stage != "kto":
+def kto_label(raw: RawRow, spec: DatasetSpec, kind: ExampleKind) -> bool | None:
+    if kind is not ExampleKind.KTO:
         return None
     value = get(raw, spec.columns.kto_tag)
     if value is MISSING:
@@ -186,7 +187,7 @@ def parse_answer(raw: RawRow, spec: DatasetSpec, column: str | None, parse_item:
     return message
 
 
-def parse_conversation(raw: RawRow, spec: DatasetSpec, stage: str, parse_item: ItemParser,
+def parse_conversation(raw: RawRow, spec: DatasetSpec, kind: ExampleKind, parse_item: ItemParser,
                        names: dict[str, str], *, repeat_observation: bool = False) -> Parsed:
     """A message-list row (sharegpt, openai) → Parsed, with the turn order checked."""
     column = spec.columns.messages
@@ -213,4 +214,4 @@ def parse_conversation(raw: RawRow, spec: DatasetSpec, stage: str, parse_item: I
     chosen = parse_answer(raw, spec, spec.columns.chosen, parse_item) if spec.ranking else None
     rejected = parse_answer(raw, spec, spec.columns.rejected, parse_item) if spec.ranking else None
     return Parsed(messages=tuple(messages), tools=tools_value(raw, spec.columns.tools), chosen=chosen,
-                  rejected=rejected, label=kto_label(raw, spec, stage))
+                  rejected=rejected, label=kto_label(raw, spec, kind))

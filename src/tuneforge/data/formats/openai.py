@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneforge.config.stages import ExampleKind
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.example import Message
-from tuneforge.data.formats.common import MISSING, Parsed, Turn, fail, parse_conversation, tool_calls
+from tuneforge.data.formats.common import (
+    MISSING,
+    Parsed,
+    Turn,
+    fail,
+    parse_conversation,
+    tool_calls,
+)
 from tuneforge.data.readers import RawRow
 
 TOOL_KEYS = ("tool_call_id", "name")  # kept on tool results so templates can pair them with their call
@@ -58,8 +66,8 @@ def _message(raw: RawRow, spec: DatasetSpec, item: Any, where: str) -> tuple[Tur
     return Turn(kind, role, role_field), message
 
 
-def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
+def convert(raw: RawRow, spec: DatasetSpec, kind: ExampleKind) -> Parsed:
     tags = spec.tags
     names = {"user": tags.user_tag, "assistant": tags.assistant_tag, "observation": tags.observation_tag,
              "function": f"{tags.assistant_tag} with tool_calls"}
-    return parse_conversation(raw, spec, stage, _message, names, repeat_observation=True)
+    return parse_conversation(raw, spec, kind, _message, names, repeat_observation=True)

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneforge.config.stages import ExampleKind
 from tuneforge.data.dataset_info import DatasetSpec, Tags
 from tuneforge.data.example import Message
-from tuneforge.data.formats.common import MISSING, Parsed, Turn, fail, parse_conversation, tool_calls
+from tuneforge.data.formats.common import (
+    MISSING,
+    Parsed,
+    Turn,
+    fail,
+    parse_conversation,
+    tool_calls,
+)
 from tuneforge.data.readers import RawRow
 
 
@@ -58,5 +66,5 @@ def _item(raw: RawRow, spec: DatasetSpec, item: Any, where: str) -> tuple[Turn, 
     return turn, _message(raw, turn.kind, content, f"{where}.{spec.tags.content_tag}")
 
 
-def convert(raw: RawRow, spec: DatasetSpec, stage: str) -> Parsed:
-    return parse_conversation(raw, spec, stage, _item, _names(spec.tags))
+def convert(raw: RawRow, spec: DatasetSpec, kind: ExampleKind) -> Parsed:
+    return parse_conversation(raw, spec, kind, _item, _names(spec.tags))

@@ -17,13 +17,14 @@ from tuneforge.artifacts.run_dir import (
     write_run_files,
 )
 from tuneforge.config.run import RunConfig
+from tuneforge.config.stages import STAGE_NEEDS
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.templates.spec import TemplateSpec
 from tuneforge.training.checkpointing import train_until_done
 from tuneforge.training.plot import plot_loss
-from tuneforge.training.prepare import missing_template_tokens, load_inputs
+from tuneforge.training.prepare import load_inputs, missing_template_tokens
 from tuneforge.training.setup import training_arguments
 
 log = get_logger()
@@ -42,7 +43,8 @@ class StageInputs:
 def load_stage_inputs(cfg: RunConfig) -> StageInputs:
     """Tokenizer (with the template saved into it), template and raw examples; every user error surfaces here."""
     if cfg.data.tokenized_path:
-        raise UserError(f"stage {cfg.finetune.stage} reads the datasets itself; tokenized_path is for pt/sft",
+        takers = "/".join(need.name for need in STAGE_NEEDS.values() if need.tokenized_path)
+        raise UserError(f"stage {cfg.finetune.stage} reads the datasets itself; tokenized_path is for {takers}",
                         field="tokenized_path")
     tokenizer, template, splits = load_inputs(cfg)
     added: tuple[str, ...] = ()
@@ -56,7 +58,7 @@ def load_stage_inputs(cfg: RunConfig) -> StageInputs:
     elif not tokenizer.chat_template:
         raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
                         field="template")
-    options = EncodeOptions.from_config(cfg.data, cfg.finetune.stage)
+    options = EncodeOptions.from_config(cfg.data, cfg.finetune.needs())
     return StageInputs(tokenizer, template, options, splits.train, splits.eval, added)
 
 

@@ -13,7 +13,12 @@ from tuneforge.templates.registry import TEMPLATES
 from tuneforge.webui import jobs
 from tuneforge.webui.context import UIContext
 from tuneforge.webui.forms import FieldSpec, field_specs, make_component, to_value
-from tuneforge.webui.models import dataset_names, guess_template, past_runs, run_settings
+from tuneforge.webui.models import (
+    dataset_names,
+    guess_template,
+    past_runs,
+    run_settings,
+)
 from tuneforge.webui.tabs import job_panel
 
 PRIMARY = ("model_name_or_path", "template", "finetuning_type", "stage", "dataset_dir", "dataset", "output_dir")
@@ -96,13 +101,14 @@ def build(ctx: UIContext, lang_box) -> None:
 
     def on_preview_data(path, names):
         from tuneforge.config.data import DataConfig
+        from tuneforge.config.stages import STAGE_NEEDS
         from tuneforge.data.load import load_data
 
         if not names:
             return gr.update(visible=False)
         try:
             cfg = DataConfig(dataset=",".join(names), dataset_dir=str(ws.data_dir(path)), max_samples=3)
-            examples = load_data(cfg, stage="sft", seed=0).train
+            examples = load_data(cfg, stage=STAGE_NEEDS["sft"], seed=0).train
             return gr.update(value=[e.__dict__ for e in examples[:6]], visible=True)
         except UserError as exc:
             return gr.update(value={"error": exc.format()}, visible=True)
