@@ -11,7 +11,7 @@ import tuneforge
 from tests.conftest import sft_config
 from tuneforge.config.model import ModelConfig
 from tuneforge.core.errors import UserError
-from tuneforge.model.stack import load_with_adapters, tokenizer_source
+from tuneforge.model.stack import check_adapter_folder, load_with_adapters, tokenizer_source
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,22 @@ def test_bad_adapters_are_user_errors_naming_the_folder(tiny_qwen, learner_qwen,
         load_with_adapters(ModelConfig(model_name_or_path=str(learner_qwen), adapter_name_or_path=str(adapter)),
                            on_gpu=False, merge_last=False)
     assert err.value.file == str(adapter)
-    with pytest.raises(UserError, match="not a LoRA adapter folder"):  # a model folder given as an adapter
+    with pytest.raises(UserError, match="not a LoRA adapter"):  # a model folder given as an adapter
         load_with_adapters(ModelConfig(model_name_or_path=str(tiny_qwen), adapter_name_or_path=str(tiny_qwen)),
                            on_gpu=False, merge_last=False)
+    weightless = tmp_path / "weightless"
+    weightless.mkdir()
+    (weightless / "adapter_config.json").write_text((adapter / "adapter_config.json").read_text())
+    with pytest.raises(UserError, match="the weights are missing"):
+        load_with_adapters(ModelConfig(model_name_or_path=str(learner_qwen), adapter_name_or_path=str(weightless)),
+                           on_gpu=False, merge_last=False)
+
+
+def test_an_adapter_hub_id_is_left_for_the_download_to_check():
+    # A name that looks like a hub id passes the cheap check (LLaMA-Factory accepts hub adapters); a local path
+    # that is not there does not.
+    assert check_adapter_folder("someone/their-lora").name == "their-lora"
+    with pytest.raises(UserError, match="not found"):
+        check_adapter_folder("./no-such-adapter")
+    with pytest.raises(UserError, match="adapter folder not found"):
+        check_adapter_folder("someone/their-lora", local_only=True)

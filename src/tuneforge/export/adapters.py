@@ -7,24 +7,10 @@ import re
 from pathlib import Path
 
 from tuneforge.core.errors import UserError
+from tuneforge.model.stack import check_adapter_folder
 
-ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 # base_model.model.<module>.lora_A[.<adapter>].weight → <module>
 LORA_KEY = re.compile(r"^(?:base_model\.model\.)?(?P<module>.+?)\.lora_(?P<ab>[AB])(?:\.[^.]+)?\.weight$")
-
-
-def check_adapter_files(path: str) -> Path:
-    """The adapter folder, or a one-line UserError naming what is missing."""
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise UserError("adapter folder not found", file=path, field="adapter_name_or_path")
-    if not (folder / "adapter_config.json").is_file():
-        raise UserError("no adapter_config.json in this folder (not a LoRA adapter)", file=path,
-                        field="adapter_name_or_path")
-    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
-        raise UserError(f"adapter_config.json is there but the weights are missing ({' or '.join(ADAPTER_WEIGHTS)})",
-                        file=path, field="adapter_name_or_path")
-    return folder
 
 
 def _base_shapes(base: Path) -> dict[str, tuple[int, ...]]:
@@ -103,7 +89,7 @@ def check_same_base(base_path: str, adapter: Path) -> None:
 
 def check_adapters(base_path: str, adapter_paths: list[str]) -> list[Path]:
     """Every adapter folder checked (files present, same base model, shapes fit), in merge order."""
-    folders = [check_adapter_files(path) for path in adapter_paths]
+    folders = [check_adapter_folder(path, local_only=True) for path in adapter_paths]
     for folder in folders:
         check_same_base(base_path, folder)
         check_adapter_fits(base_path, folder)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuneforge.artifacts.run_dir import CONFIG_FILE
+from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
 from tuneforge.config.finetune import FinetuneConfig
 from tuneforge.config.model import ModelConfig
 from tuneforge.core.errors import UserError
-from tuneforge.core.io import read_yaml
 from tuneforge.model.load import check_model_path, resolve_dtype
 from tuneforge.model.stack import load_with_adapters
 
@@ -79,19 +78,18 @@ def load_reward_model(path: str | Path, *, on_gpu: bool = False, field: str = "r
     """A reward model trained by stage rm: a run folder holding a LoRA adapter (+ score head) or a full model."""
     folder = Path(path)
     check_model_path(str(folder), field=field)
-    config = read_yaml(folder / CONFIG_FILE) if (folder / CONFIG_FILE).is_file() else {}
-    if config and config.get("stage") != "rm":
-        raise UserError(f"is a run of stage {config.get('stage')}, not a reward model (stage rm)", file=str(folder),
+    run = RunDir(folder).run_config() if (folder / CONFIG_FILE).is_file() else None
+    if run is not None and run.finetune.stage != "rm":
+        raise UserError(f"is a run of stage {run.finetune.stage}, not a reward model (stage rm)", file=str(folder),
                         field=field)
     if (folder / "adapter_config.json").is_file():
-        base_path = config.get("model_name_or_path")
-        if not base_path:
+        if run is None:
             raise UserError("holds an adapter but no tuneforge_config.yaml naming its base model", file=str(folder),
                             field=field)
-        mc = ModelConfig(model_name_or_path=base_path, adapter_name_or_path=str(folder))
+        mc = ModelConfig(model_name_or_path=run.model.model_name_or_path, adapter_name_or_path=str(folder))
     else:
         mc = ModelConfig(model_name_or_path=str(folder))
     # The one loader (tokenizer from the run folder, resize, adapter kept separate), on a score-head base.
     loaded = load_with_adapters(mc, on_gpu=on_gpu, merge_last=False, load_base=lambda tokenizer: load_score_model(
         ModelConfig(model_name_or_path=mc.model_name_or_path), on_gpu=on_gpu, pad_token_id=tokenizer.pad_token_id))
-    return RewardModel(loaded.model, loaded.tokenizer, config.get("template"))
+    return RewardModel(loaded.model, loaded.tokenizer, run.data.template if run is not None else None)

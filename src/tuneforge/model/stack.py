@@ -33,14 +33,32 @@ class Loaded:
     adapters: list[str]
 
 
+ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def check_adapter_folder(path: str, *, local_only: bool = False) -> Path:
+    """An adapter named by the user, checked before anything loads: a local folder must hold adapter_config.json
+    and its weights; a hub id (unless `local_only`) is checked when it downloads."""
+    folder = Path(path).expanduser()
+    if local_only and not folder.is_dir():
+        raise UserError("adapter folder not found", file=path, field="adapter_name_or_path")
+    check_model_path(path, field="adapter_name_or_path")
+    if not folder.is_dir():
+        return folder
+    if not (folder / "adapter_config.json").is_file():
+        raise UserError("no adapter_config.json in this folder (not a LoRA adapter)", file=path,
+                        field="adapter_name_or_path")
+    if not any((folder / name).is_file() for name in ADAPTER_WEIGHTS):
+        raise UserError(f"adapter_config.json is there but the weights are missing ({' or '.join(ADAPTER_WEIGHTS)})",
+                        file=path, field="adapter_name_or_path")
+    return folder
+
+
 def check_adapter_paths(mc: ModelConfig) -> None:
-    """Cheap checks before anything loads: the base exists, and every adapter folder is a LoRA adapter."""
+    """Cheap checks before anything loads: the base exists, and every adapter is a LoRA adapter."""
     check_model_path(mc.model_name_or_path)
     for path in mc.adapter_paths():
-        check_model_path(path, field="adapter_name_or_path")
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise UserError("not a LoRA adapter folder (no adapter_config.json)", file=path,
-                            field="adapter_name_or_path")
+        check_adapter_folder(path)
 
 
 def tokenizer_source(mc: ModelConfig, adapters: list[str] | None = None) -> str:
