@@ -174,3 +174,19 @@ def test_config_only_rules_are_all_reported_together_before_anything_loads():
     with pytest.raises(UserError, match="continuing a reward-model adapter"):
         load_run_config({"model_name_or_path": "m", "dataset": "d", "output_dir": "o", "stage": "rm",
                          "adapter_name_or_path": "a"})
+
+
+@pytest.mark.parametrize("stage, extra", [("kto", {}), ("dpo", {"pref_loss": "kto_pair"})])
+def test_kto_batch_of_one_is_regrouped_or_refused_in_one_line(stage, extra):
+    """TRL's KTO estimates its KL term within a device batch: 1 × 8 runs as 2 × 4 (same examples per update),
+    1 × 1 cannot be regrouped and is refused before anything loads, saying what to set."""
+    base = {"model_name_or_path": "m", "stage": stage, "dataset": "d", "output_dir": "o", **extra}
+    cfg = load_run_config({**base, "per_device_train_batch_size": 1, "gradient_accumulation_steps": 8})
+    assert cfg.device_batches() == (2, 4) and cfg.train.per_device_train_batch_size == 1
+    assert load_run_config({**base, "per_device_train_batch_size": 3}).device_batches() == (3, 1)
+    assert load_run_config({**base, "stage": "sft", "pref_loss": "sigmoid"}).device_batches() == (1, 1)
+    with pytest.raises(UserError) as err:
+        load_run_config({**base, "gradient_accumulation_steps": 3})
+    message = err.value.format()
+    assert "per_device_train_batch_size" in message and "set per_device_train_batch_size: 2" in message
+    assert "\n" not in message

@@ -5,6 +5,12 @@ from dataclasses import dataclass
 
 from tuneforge.config.fields import option
 
+# TRL's KTOTrainer estimates KTO's KL term from mismatched pairs inside one device batch (each prompt with its
+# neighbour's answer) and refuses a batch of one, where the pair would be the example itself and the KL term the
+# implied reward. LLaMA-Factory instead mismatches answers across the dataset, so its KTO examples run 1 × N; we
+# run them as 2 × N/2, the same examples per update (RunConfig.device_batches).
+KTO_MIN_DEVICE_BATCH = 2
+
 
 @dataclass(frozen=True)
 class PreferenceConfig:

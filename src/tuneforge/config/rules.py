@@ -45,12 +45,24 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             out.append(("loraplus_lr_ratio", f"needs finetuning_type lora (got {finetune.finetuning_type})"))
     if finetune.use_dora and finetune.pissa_init:
         out.append(("pissa_init", "cannot be combined with use_dora"))
+    if train.trains() and config.device_batches() is None:
+        out.append(("per_device_train_batch_size", _kto_batch_problem(config)))
     if finetune.stage == "ppo":
         out += _ppo_problems(config)
     if finetune.stage == "rm" and finetune.finetuning_type == "lora" and config.model.adapter_name_or_path:
         out.append(("adapter_name_or_path", "continuing a reward-model adapter is not supported yet"))
     out += _scale_problems(config)
     return out
+
+
+def _kto_batch_problem(config: RunConfig) -> str:
+    from tuneforge.config.preference import KTO_MIN_DEVICE_BATCH as at_least
+
+    loss = "stage kto" if config.finetune.stage == "kto" else "pref_loss kto_pair"
+    return (f"must be at least {at_least} for {loss}: TRL estimates its KL term from the other answers in a device "
+            f"batch (alone, an answer's KL term is its implied reward); set per_device_train_batch_size: {at_least}, "
+            f"or a gradient_accumulation_steps that is a multiple of {at_least} (then run as batches of {at_least}, "
+            f"the same examples per update)")
 
 
 def _scale_problems(config: RunConfig) -> list[tuple[str, str]]:

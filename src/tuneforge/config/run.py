@@ -11,7 +11,7 @@ from tuneforge.config.export import ExportConfig
 from tuneforge.config.finetune import FinetuneConfig
 from tuneforge.config.generation import GenerationConfig
 from tuneforge.config.model import ModelConfig
-from tuneforge.config.preference import PreferenceConfig
+from tuneforge.config.preference import KTO_MIN_DEVICE_BATCH, PreferenceConfig
 from tuneforge.config.scale import ScaleConfig
 from tuneforge.config.train import TrainConfig
 
@@ -31,6 +31,16 @@ class RunConfig:
     generation: GenerationConfig = dataclasses.field(default_factory=GenerationConfig)
     evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)
     export: ExportConfig = dataclasses.field(default_factory=ExportConfig)
+
+    def trains_kto(self) -> bool:
+        """Stage kto, or stage dpo with pref_loss kto_pair (its pairs unpaired into KTO examples)."""
+        stage = self.finetune.stage
+        return stage == "kto" or (stage == "dpo" and self.preference.pref_loss == "kto_pair")
+
+    def device_batches(self) -> tuple[int, int] | None:
+        """(per-device batch, accumulation steps) the training loop runs for this run's loss; None when the loss
+        cannot run the configured ones (see TrainConfig.device_batches)."""
+        return self.train.device_batches(KTO_MIN_DEVICE_BATCH if self.trains_kto() else 1)
 
     def to_flat(self) -> dict[str, Any]:
         """Every key with its value, flat, as a YAML file accepted by `load_run_config` would hold it."""

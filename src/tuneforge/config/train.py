@@ -81,6 +81,18 @@ class TrainConfig:
         """Warm-up steps of a run of `total_steps` (a ratio rounds up, as transformers does)."""
         return self.warmup_steps if self.warmup_steps > 0 else math.ceil(self.warmup_ratio * total_steps)
 
+    def device_batches(self, at_least: int = 1) -> tuple[int, int] | None:
+        """(examples per device step, steps accumulated per update) for a loss that needs `at_least` examples in
+        one device batch: the user's own when they suffice, else the same examples per update regrouped into
+        batches of `at_least` (1 × 8 → 2 × 4); None when they cannot be (1 × 1, or 1 × 3 for at least 2)."""
+        batch, steps = self.per_device_train_batch_size, self.gradient_accumulation_steps
+        if batch >= at_least:
+            return batch, steps
+        per_update = batch * steps
+        if per_update % at_least:
+            return None
+        return at_least, per_update // at_least
+
     def to_training_arguments(self) -> dict[str, Any]:
         """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""
         kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _OWN_KEYS}

@@ -210,7 +210,8 @@ def estimate_memory(cfg: RunConfig, *, on_gpu: bool, world_size: int = 1, shape:
     if off_param and stage >= 3:
         offloaded += weights
         weights = 0.0
-    tokens = cfg.train.per_device_train_batch_size * cfg.data.cutoff_len
+    batches = cfg.device_batches()  # what the loop runs: KTO regroups a batch of one into two
+    tokens = (batches[0] if batches else cfg.train.per_device_train_batch_size) * cfg.data.cutoff_len
     layers, logits = _activation_bytes(cfg, shape, tokens, kept_layers, checkpointing)
     parts = [("weights", weights), ("gradients", grads), ("optimizer state", optimizer),
              (f"activations ({'checkpointed' if checkpointing else 'all layers'})", layers),

@@ -112,7 +112,7 @@ def _check_tokens(trl_rows, inputs, n: int = 4) -> None:
 def run(cfg: RunConfig) -> RunDir:
     from datasets import Dataset
 
-    if cfg.preference.pref_loss == "kto_pair":
+    if cfg.trains_kto():  # kto_pair: the pairs unpaired into KTO examples
         return kto.run(cfg)
     spec = LOSSES[cfg.preference.pref_loss]
     inputs = load_stage_inputs(cfg)

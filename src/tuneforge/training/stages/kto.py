@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
+from tuneforge.core.log import get_logger
 from tuneforge.data.example import KTOExample, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
 from tuneforge.training.callbacks import JsonlLogCallback
@@ -25,6 +26,7 @@ from tuneforge.training.stages.common import (
     write_run,
 )
 
+log = get_logger()
 METRICS = ("rewards/chosen", "rewards/rejected", "rewards/margins", "kl")
 
 
@@ -38,6 +40,18 @@ def unpair(examples: list) -> list[KTOExample]:
         else:
             out.append(e)
     return out
+
+
+def _device_batches(cfg: RunConfig) -> tuple[int, int]:
+    """The configured batch × accumulation, or (for a batch of one, which TRL's KL estimate cannot use) the same
+    examples per update in batches of two; config.rules refused the configurations that cannot be regrouped."""
+    batches = cfg.device_batches()
+    assert batches is not None
+    asked = (cfg.train.per_device_train_batch_size, cfg.train.gradient_accumulation_steps)
+    if batches != asked:
+        log.info("kto: TRL estimates the KL term from the other answers in a device batch, so %d × %d accumulated "
+                 "runs as %d × %d (the same %d examples per update)", *asked, *batches, asked[0] * asked[1])
+    return batches
 
 
 def run(cfg: RunConfig) -> RunDir:
@@ -56,7 +70,9 @@ def run(cfg: RunConfig) -> RunDir:
     model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
     model, peft_config = reference_by_disabling(model, cfg, inputs.added_tokens)
     pref = cfg.preference
+    batch, steps = _device_batches(cfg)
     args = trl_config(KTOConfig, cfg, on_gpu, eval_rows is not None, beta=pref.pref_beta,
+                      per_device_train_batch_size=batch, gradient_accumulation_steps=steps,
                       desirable_weight=pref.kto_chosen_weight, undesirable_weight=pref.kto_rejected_weight,
                       max_length=cfg.data.cutoff_len, disable_dropout=True,
                       # TRL pairs each completion with its batch neighbour's for the KL estimate, so the order is
