@@ -15,12 +15,15 @@ from tuneforge.artifacts.run_dir import CONFIG_FILE, RunDir
 from tuneforge.config.finetune import FinetuneConfig
 from tuneforge.config.model import ModelConfig
 from tuneforge.core.errors import UserError
+from tuneforge.core.log import held_back
 from tuneforge.model.load import check_model_path, resolve_dtype
 from tuneforge.model.stack import load_with_adapters
 
 
-def load_score_model(mc: ModelConfig, *, on_gpu: bool, pad_token_id: int, path: str | None = None):
-    """The base model with a freshly initialised (or saved, for a full reward model) one-output score head."""
+def load_score_model(mc: ModelConfig, *, on_gpu: bool, pad_token_id: int, path: str | None = None,
+                     new_head: bool = True):
+    """The base model with a freshly initialised (`new_head`) or saved (a full reward model's folder, every weight
+    expected there) one-output score head."""
     from transformers import AutoModelForSequenceClassification
 
     path = path or mc.model_name_or_path
@@ -29,12 +32,24 @@ def load_score_model(mc: ModelConfig, *, on_gpu: bool, pad_token_id: int, path: 
     if mc.attn_implementation():
         kwargs["attn_implementation"] = mc.attn_implementation()
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+        # transformers reports every load whose weights differ from the checkpoint's. A causal LM under a new
+        # score head always differs in the same two (lm_head unused, score initialised): that report is dropped;
+        # any other difference (or a failed load) still shows it.
+        with held_back("transformers.modeling_utils", "LOAD REPORT") as report:
+            model, info = AutoModelForSequenceClassification.from_pretrained(path, output_loading_info=True,
+                                                                             **kwargs)
+            if new_head and _only_the_new_head(info):
+                report.clear()
     except (OSError, ValueError) as exc:
         raise UserError(f"could not load a reward model: {str(exc).splitlines()[0]}", file=path) from None
     # The head reads the last token that is not padding; without a pad id it would read the padding.
     model.config.pad_token_id = pad_token_id
     return model
+
+
+def _only_the_new_head(info: dict) -> bool:
+    return (not info["mismatched_keys"] and all(key.startswith("score.") for key in info["missing_keys"])
+            and all(key.startswith("lm_head.") for key in info["unexpected_keys"]))
 
 
 def reward_lora_config(ft: FinetuneConfig):
@@ -91,5 +106,6 @@ def load_reward_model(path: str | Path, *, on_gpu: bool = False, field: str = "r
         mc = ModelConfig(model_name_or_path=str(folder))
     # The one loader (tokenizer from the run folder, resize, adapter kept separate), on a score-head base.
     loaded = load_with_adapters(mc, on_gpu=on_gpu, merge_last=False, load_base=lambda tokenizer: load_score_model(
-        ModelConfig(model_name_or_path=mc.model_name_or_path), on_gpu=on_gpu, pad_token_id=tokenizer.pad_token_id))
+        ModelConfig(model_name_or_path=mc.model_name_or_path), on_gpu=on_gpu, pad_token_id=tokenizer.pad_token_id,
+        new_head=mc.adapter_name_or_path is not None))  # an adapter's base is the causal LM; the adapter has the head
     return RewardModel(loaded.model, loaded.tokenizer, run.data.template if run is not None else None)
