@@ -174,3 +174,43 @@ def test_config_only_rules_are_all_reported_together_before_anything_loads():
     with pytest.raises(UserError, match="continuing a reward-model adapter"):
         load_run_config({"model_name_or_path": "m", "dataset": "d", "output_dir": "o", "stage": "rm",
                          "adapter_name_or_path": "a"})
+
+
+def test_each_error_names_where_its_value_came_from(tmp_path):
+    """A value from the file is blamed on the file, an override on the command line (or, through the Python
+    API, on the overrides); a key nobody set on the file, where it would go."""
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\nlora_dropout: 2\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path, ["stage=sftt"])
+    assert err.value.format() == (
+        f"3 errors: {path}: lora_dropout — must be in [0, 1) | command line: stage — 'sftt' is not one of: pt, sft, "
+        f"rm, ppo, dpo, kto (did you mean 'sft'?) | {path}: output_dir — is required when do_train is true")
+    with pytest.raises(UserError) as err:
+        load_run_config({"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}, {"stage": "sftt"},
+                        overrides_from="overrides")
+    assert err.value.format() == \
+        "overrides: stage — 'sftt' is not one of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)"
+
+
+def test_type_errors_are_reported_with_every_other_mistake(tmp_path):
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\nwarmup_ratio: 1.5\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path, ["learning_rate=abc", "lora_rank=-1", "--seed", "x"])
+    assert [(e.file, e.field, e.message) for e in err.value.errors] == [
+        ("command line", "learning_rate", "expected a number, got 'abc'"),
+        ("command line", "seed", "expected an integer, got 'x'"),
+        ("command line", "lora_rank", "must be at least 1"),
+        (str(path), "warmup_ratio", "must be in [0, 1)")]
+
+
+def test_python_api_names_its_overrides(tmp_path):
+    import tuneforge
+
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\n")
+    with pytest.raises(UserError) as err:
+        tuneforge.train(path, ["seed=x", "stage=sftt"])
+    assert err.value.format() == ("2 errors: overrides: seed — expected an integer, got 'x' | overrides: stage — "
+                                  "'sftt' is not one of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")

@@ -95,6 +95,18 @@ def test_unknown_yaml_key(broken_weights_model, tmp_path):
     assert_one_line_error(result, str(config), "lerning_rate", "learning_rate")
 
 
+def test_override_errors_name_the_command_line_and_come_with_every_other_mistake(broken_weights_model, tmp_path):
+    config = tmp_path / "my.yaml"
+    config.write_text(f"model_name_or_path: {broken_weights_model}\ndataset: identity\noutput_dir: o\n"
+                      "lora_dropout: 2\n")
+    result = run_cli("train", str(config), "stage=sftt", "learning_rate=abc", "--lora_rank", "-1")
+    assert_one_line_error(result)
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: 4 errors: command line: learning_rate — expected a number, got 'abc' | command line: lora_rank — "
+        f"must be at least 1 | {config}: lora_dropout — must be in [0, 1) | command line: stage — 'sftt' is not one "
+        f"of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
+
+
 def test_missing_model_path(tmp_path):
     result = run_cli(*train_args(tmp_path / "no-such-model", DATA_DIR, tmp_path, "identity"))
     assert_one_line_error(result, "no-such-model", "model_name_or_path")
