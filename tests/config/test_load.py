@@ -214,3 +214,30 @@ def test_python_api_names_its_overrides(tmp_path):
         tuneforge.train(path, ["seed=x", "stage=sftt"])
     assert err.value.format() == ("2 errors: overrides: seed — expected an integer, got 'x' | overrides: stage — "
                                   "'sftt' is not one of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
+
+
+def test_export_refuses_the_training_quantization_key_and_says_which_export_key_quantizes():
+    base = {"model_name_or_path": "m", "export_dir": "x"}
+    with pytest.raises(UserError) as err:
+        load_run_config(base, ["quantization_bit=4"], command="export")
+    assert err.value.format() == ("command line: quantization_bit — loads a base model quantized for training and "
+                                  "is not read by export; to quantize the exported model set "
+                                  "export_quantization_bit: 4")
+    with pytest.raises(UserError, match="to quantize the exported model set gguf_type: q8_0$"):
+        load_run_config({**base, "quantization_bit": 8, "export_format": "gguf"}, command="export")
+    load_run_config({**base, "export_quantization_bit": 4}, command="export")
+    load_run_config({**base, "quantization_bit": 4, "dataset": "d", "output_dir": "o"})  # QLoRA training
+
+
+@pytest.mark.parametrize("command", ["train", "export"])
+def test_an_adapter_needs_finetuning_type_lora_as_in_llamafactory(command):
+    keys = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o", "export_dir": "x",
+            "adapter_name_or_path": "a"}
+    for finetuning_type in ("full", "freeze"):
+        with pytest.raises(UserError) as err:
+            load_run_config({**keys, "finetuning_type": finetuning_type}, command=command)
+        assert err.value.format() == (f"adapter_name_or_path — is only valid with finetuning_type lora (got "
+                                      f"{finetuning_type}); a model trained with full or freeze is a model folder: "
+                                      f"give it as model_name_or_path")
+    load_run_config(keys, command=command)
+    load_run_config({**keys, "finetuning_type": "full"}, command="chat")  # chat loads what it is given
