@@ -241,3 +241,16 @@ def test_an_adapter_needs_finetuning_type_lora_as_in_llamafactory(command):
                                       f"give it as model_name_or_path")
     load_run_config(keys, command=command)
     load_run_config({**keys, "finetuning_type": "full"}, command="chat")  # chat loads what it is given
+
+
+def test_report_to_takes_a_list_as_llamafactory_yamls_write_it():
+    base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
+    listed = load_run_config({**base, "report_to": ["wandb", "tensorboard"]}).train
+    assert listed.report_to == "wandb,tensorboard"
+    assert listed.to_training_arguments()["report_to"] == ["wandb", "tensorboard"]  # not one name "wandb,tensorboard"
+    assert load_run_config(base).train.to_training_arguments()["report_to"] == "none"
+    assert load_run_config({**base, "report_to": "all"}).train.report_targets() == "all"
+    with pytest.raises(UserError) as err:
+        load_run_config({**base, "stage": "ppo", "reward_model": "r", "report_to": "wandb"})
+    assert err.value.format() == "report_to — stage ppo logs to trainer_log.jsonl only; it does not report to " \
+                                 "trackers yet"

@@ -107,6 +107,20 @@ def test_override_errors_name_the_command_line_and_come_with_every_other_mistake
         f"of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
 
 
+def test_a_tracker_whose_package_is_missing_is_named_before_anything_loads(broken_weights_model, tmp_path):
+    from importlib.util import find_spec
+
+    if find_spec("wandb") or find_spec("tensorboard") or find_spec("tensorboardX"):
+        pytest.skip("needs an environment without wandb and tensorboard")
+    result = run_cli(*train_args(broken_weights_model, DATA_DIR, tmp_path, "identity", report_to="wandb,tensorboard"))
+    assert_one_line_error(result)
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: report_to — needs the wandb and tensorboard packages: pip install wandb tensorboard"
+    result = run_cli(*train_args(broken_weights_model, DATA_DIR, tmp_path, "identity", report_to="wandbb"))
+    assert_one_line_error(result, "report_to — unknown tracker 'wandbb' (did you mean 'wandb'?); one of: none, all, ")
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_model_path(tmp_path):
     result = run_cli(*train_args(tmp_path / "no-such-model", DATA_DIR, tmp_path, "identity"))
     assert_one_line_error(result, "no-such-model", "model_name_or_path")

@@ -127,4 +127,6 @@ def _ppo_problems(config: RunConfig) -> list[tuple[str, str]]:
         out.append(("loraplus_lr_ratio", "stage ppo does not support LoRA+ yet"))
     if scale.deepspeed or scale.fsdp:
         out.append(("deepspeed" if scale.deepspeed else "fsdp", "stage ppo runs in a single process"))
+    if train.report_targets() != "none":
+        out.append(("report_to", "stage ppo logs to trainer_log.jsonl only; it does not report to trackers yet"))
     return out

@@ -11,16 +11,19 @@ from pathlib import Path
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.training.optim import build_special_optimizer, check_optimizer_installed, optimizer_arguments
+from tuneforge.training.trackers import check_trackers_installed
 
 
 def use_gpu(cfg: RunConfig) -> bool:
-    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale)."""
+    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale, the
+    trackers' packages)."""
     import torch
 
     on_gpu = torch.cuda.is_available() and not cfg.train.use_cpu
     if cfg.train.fp16 and not on_gpu:
         raise UserError("fp16 needs a GPU; on CPU use bf16: true or neither", field="fp16")
     check_scale(cfg, on_gpu)
+    check_trackers_installed(cfg)
     return on_gpu
 
 
