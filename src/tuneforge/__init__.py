@@ -20,4 +20,4 @@ def train(config: str | Path | Mapping[str, Any], overrides: Sequence[str] | Map
     from tuneforge.config.load import load_run_config
     from tuneforge.training.stages import run_training
 
-    return run_training(load_run_config(config, overrides))
+    return run_training(load_run_config(config, overrides, overrides_from="overrides"))

@@ -190,3 +190,83 @@ def test_kto_batch_of_one_is_regrouped_or_refused_in_one_line(stage, extra):
     message = err.value.format()
     assert "per_device_train_batch_size" in message and "set per_device_train_batch_size: 2" in message
     assert "\n" not in message
+
+
+def test_each_error_names_where_its_value_came_from(tmp_path):
+    """A value from the file is blamed on the file, an override on the command line (or, through the Python
+    API, on the overrides); a key nobody set on the file, where it would go."""
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\nlora_dropout: 2\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path, ["stage=sftt"])
+    assert err.value.format() == (
+        f"3 errors: {path}: lora_dropout — must be in [0, 1) | command line: stage — 'sftt' is not one of: pt, sft, "
+        f"rm, ppo, dpo, kto (did you mean 'sft'?) | {path}: output_dir — is required when do_train is true")
+    with pytest.raises(UserError) as err:
+        load_run_config({"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}, {"stage": "sftt"},
+                        overrides_from="overrides")
+    assert err.value.format() == \
+        "overrides: stage — 'sftt' is not one of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)"
+
+
+def test_type_errors_are_reported_with_every_other_mistake(tmp_path):
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\nwarmup_ratio: 1.5\n")
+    with pytest.raises(UserError) as err:
+        load_run_config(path, ["learning_rate=abc", "lora_rank=-1", "--seed", "x"])
+    assert [(e.file, e.field, e.message) for e in err.value.errors] == [
+        ("command line", "learning_rate", "expected a number, got 'abc'"),
+        ("command line", "seed", "expected an integer, got 'x'"),
+        ("command line", "lora_rank", "must be at least 1"),
+        (str(path), "warmup_ratio", "must be in [0, 1)")]
+
+
+def test_python_api_names_its_overrides(tmp_path):
+    import tuneforge
+
+    path = tmp_path / "my.yaml"
+    path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\n")
+    with pytest.raises(UserError) as err:
+        tuneforge.train(path, ["seed=x", "stage=sftt"])
+    assert err.value.format() == ("2 errors: overrides: seed — expected an integer, got 'x' | overrides: stage — "
+                                  "'sftt' is not one of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
+
+
+def test_export_refuses_the_training_quantization_key_and_says_which_export_key_quantizes():
+    base = {"model_name_or_path": "m", "export_dir": "x"}
+    with pytest.raises(UserError) as err:
+        load_run_config(base, ["quantization_bit=4"], command="export")
+    assert err.value.format() == ("command line: quantization_bit — loads a base model quantized for training and "
+                                  "is not read by export; to quantize the exported model set "
+                                  "export_quantization_bit: 4")
+    with pytest.raises(UserError, match="to quantize the exported model set gguf_type: q8_0$"):
+        load_run_config({**base, "quantization_bit": 8, "export_format": "gguf"}, command="export")
+    load_run_config({**base, "export_quantization_bit": 4}, command="export")
+    load_run_config({**base, "quantization_bit": 4, "dataset": "d", "output_dir": "o"})  # QLoRA training
+
+
+@pytest.mark.parametrize("command", ["train", "export"])
+def test_an_adapter_needs_finetuning_type_lora_as_in_llamafactory(command):
+    keys = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o", "export_dir": "x",
+            "adapter_name_or_path": "a"}
+    for finetuning_type in ("full", "freeze"):
+        with pytest.raises(UserError) as err:
+            load_run_config({**keys, "finetuning_type": finetuning_type}, command=command)
+        assert err.value.format() == (f"adapter_name_or_path — is only valid with finetuning_type lora (got "
+                                      f"{finetuning_type}); a model trained with full or freeze is a model folder: "
+                                      f"give it as model_name_or_path")
+    load_run_config(keys, command=command)
+    load_run_config({**keys, "finetuning_type": "full"}, command="chat")  # chat loads what it is given
+
+
+def test_report_to_takes_a_list_as_llamafactory_yamls_write_it():
+    base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
+    listed = load_run_config({**base, "report_to": ["wandb", "tensorboard"]}).train
+    assert listed.report_to == "wandb,tensorboard"
+    assert listed.to_training_arguments()["report_to"] == ["wandb", "tensorboard"]  # not one name "wandb,tensorboard"
+    assert load_run_config(base).train.to_training_arguments()["report_to"] == "none"
+    assert load_run_config({**base, "report_to": "all"}).train.report_targets() == "all"
+    with pytest.raises(UserError) as err:
+        load_run_config({**base, "stage": "ppo", "reward_model": "r", "report_to": "wandb"})
+    assert err.value.format() == "report_to — stage ppo logs to trainer_log.jsonl only; it does not report to " \
+                                 "trackers yet"

@@ -95,6 +95,32 @@ def test_unknown_yaml_key(broken_weights_model, tmp_path):
     assert_one_line_error(result, str(config), "lerning_rate", "learning_rate")
 
 
+def test_override_errors_name_the_command_line_and_come_with_every_other_mistake(broken_weights_model, tmp_path):
+    config = tmp_path / "my.yaml"
+    config.write_text(f"model_name_or_path: {broken_weights_model}\ndataset: identity\noutput_dir: o\n"
+                      "lora_dropout: 2\n")
+    result = run_cli("train", str(config), "stage=sftt", "learning_rate=abc", "--lora_rank", "-1")
+    assert_one_line_error(result)
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: 4 errors: command line: learning_rate — expected a number, got 'abc' | command line: lora_rank — "
+        f"must be at least 1 | {config}: lora_dropout — must be in [0, 1) | command line: stage — 'sftt' is not one "
+        f"of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
+
+
+def test_a_tracker_whose_package_is_missing_is_named_before_anything_loads(broken_weights_model, tmp_path):
+    from importlib.util import find_spec
+
+    if find_spec("wandb") or find_spec("tensorboard") or find_spec("tensorboardX"):
+        pytest.skip("needs an environment without wandb and tensorboard")
+    result = run_cli(*train_args(broken_weights_model, DATA_DIR, tmp_path, "identity", report_to="wandb,tensorboard"))
+    assert_one_line_error(result)
+    assert result.stderr.strip().splitlines()[-1] == \
+        "error: report_to — needs the wandb and tensorboard packages: pip install wandb tensorboard"
+    result = run_cli(*train_args(broken_weights_model, DATA_DIR, tmp_path, "identity", report_to="wandbb"))
+    assert_one_line_error(result, "report_to — unknown tracker 'wandbb' (did you mean 'wandb'?); one of: none, all, ")
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_model_path(tmp_path):
     result = run_cli(*train_args(tmp_path / "no-such-model", DATA_DIR, tmp_path, "identity"))
     assert_one_line_error(result, "no-such-model", "model_name_or_path")

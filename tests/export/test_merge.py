@@ -205,3 +205,16 @@ def test_push_offline_is_a_clear_error(tiny_qwen, tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     err = _error(capsys, str(tiny_qwen), f"export_dir={tmp_path / 'p'}", "export_hub_model_id=me/model")
     assert "HF_HUB_OFFLINE" in err and not (tmp_path / "p").exists()
+
+
+def test_training_keys_that_export_would_ignore_are_refused(qwen_run, tmp_path, capsys):
+    """quantization_bit quantizes a base model for training; export would write full precision without a word.
+    A full/freeze finetuning_type with an adapter would merge it although the config says no LoRA
+    (LLaMA-Factory: "Adapter is only valid for the LoRA method")."""
+    err = _error(capsys, str(qwen_run), f"export_dir={tmp_path / 'q'}", "quantization_bit=4")
+    assert err == ("error: command line: quantization_bit — loads a base model quantized for training and is not "
+                   "read by export; to quantize the exported model set export_quantization_bit: 4\n")
+    err = _error(capsys, str(qwen_run), f"export_dir={tmp_path / 'f'}", "finetuning_type=full")
+    assert err == (f"error: {qwen_run}: adapter_name_or_path — is only valid with finetuning_type lora (got full); "
+                   f"a model trained with full or freeze is a model folder: give it as model_name_or_path\n")
+    assert not (tmp_path / "q").exists() and not (tmp_path / "f").exists()

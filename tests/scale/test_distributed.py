@@ -52,6 +52,9 @@ def test_relaunch_command_follows_llamafactory_variables():
                                            "MASTER_ADDR": "10.0.0.1"}, gpus=0)
     assert {"--nproc_per_node=1", "--nnodes=2", "--node_rank=1", "--master_addr=10.0.0.1",
             "--master_port=29500"} <= set(forced)
+    # DeepSpeed needs a launcher's process group: one process under torchrun, unless a launcher started us.
+    assert "--nproc_per_node=1" in torchrun_command(["c.yaml"], {}, gpus=0, deepspeed=True)
+    assert torchrun_command(["c.yaml"], {"RANK": "0", "LOCAL_RANK": "0"}, gpus=0, deepspeed=True) is None
 
 
 def test_two_processes_follow_the_single_process_loss_curve(ddp_run):

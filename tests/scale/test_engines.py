@@ -94,3 +94,71 @@ def test_zero2_trains_on_two_cpu_ranks(tiny_qwen, tmp_path):
                             text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(logged_losses(out)) == 4 and (out / "adapter_model.safetensors").is_file()
+
+
+def _no_launcher_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "FORCE_TORCHRUN",
+                                                             "NPROC_PER_NODE")}
+    # DeepSpeed builds its CPU communication op once into torch's extension cache; a per-test XDG_CACHE_HOME
+    # would rebuild it (minutes) every run, so the build cache stays the user's.
+    env.setdefault("TORCH_EXTENSIONS_DIR", str(Path.home() / ".cache" / "torch_extensions"))
+    return dict(env, XDG_CACHE_HOME=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+
+
+def test_deepspeed_without_torchrun_starts_itself_under_torchrun_and_trains(tiny_qwen, tmp_path):
+    """`tuneforge train cfg.yaml deepspeed=…` with no launcher: DeepSpeed alone would look for MPI and fail; the
+    CLI relaunches itself as one process under torchrun (ZeRO-3 here) and trains."""
+    pytest.importorskip("deepspeed", reason="needs deepspeed (pip install --no-build-isolation deepspeed)")
+    import yaml
+
+    from tests.e2e.helpers import load_safetensors
+
+    out = tmp_path / "z3"
+    config = tmp_path / "z3.yaml"
+    config.write_text(yaml.safe_dump(sft_config(tiny_qwen, out, dataset="alpaca_sample", max_steps=2,
+                                                cutoff_len=128, per_device_train_batch_size=2)))
+    deepspeed = REPO / "examples/deepspeed/ds_z3_config.json"
+    result = subprocess.run([sys.executable, "-m", "tuneforge.cli.main", "train", str(config),
+                             f"deepspeed={deepspeed}"], env=_no_launcher_env(tmp_path), capture_output=True,
+                            text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    started = [line for line in result.stderr.splitlines() if "deepspeed needs a distributed launcher" in line]
+    assert len(started) == 1 and started[0].startswith(
+        "[tuneforge] deepspeed needs a distributed launcher: starting the run under torchrun: ")
+    assert "--nproc_per_node=1" in started[0] and f"deepspeed={deepspeed}" in started[0]
+    losses = logged_losses(out)
+    assert len(losses) == 2 and all(0 < loss < 20 for loss in losses)
+    weights = load_safetensors(out / "adapter_model.safetensors")
+    assert any(float(t.abs().sum()) > 0 for name, t in weights.items() if "lora_B" in name)  # B starts at 0
+
+
+def test_deepspeed_user_errors_stay_one_line_under_the_relaunch(tiny_qwen, tmp_path):
+    pytest.importorskip("deepspeed", reason="needs deepspeed (pip install --no-build-isolation deepspeed)")
+    result = subprocess.run([sys.executable, "-m", "tuneforge.cli.main", "train", f"model_name_or_path={tiny_qwen}",
+                             "dataset=nosuch", f"dataset_dir={REPO / 'data'}", "template=qwen",
+                             f"output_dir={tmp_path / 'o'}",
+                             f"deepspeed={REPO / 'examples/deepspeed/ds_z3_config.json'}"],
+                            env=_no_launcher_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "ChildFailedError" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: {REPO / 'data' / 'dataset_info.json'}: dataset — unknown dataset 'nosuch'; it is neither an entry "
+        f"of dataset_info.json nor an existing file"]
+
+
+def test_deepspeed_through_the_python_api_without_a_launcher_is_one_clear_error(tmp_path, monkeypatch):
+    """tuneforge.train cannot relaunch its caller: it refuses before anything loads."""
+    from importlib.util import find_spec
+
+    import tuneforge
+    from tuneforge.core.errors import UserError
+
+    if find_spec("deepspeed") is None:
+        pytest.skip("needs deepspeed")
+    for name in ("RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UserError) as err:
+        tuneforge.train({"model_name_or_path": str(tmp_path / "no-model"), "dataset": "nosuch",
+                         "output_dir": str(tmp_path / "o"), "deepspeed": str(REPO / "examples/deepspeed/ds_z3_config.json")})
+    assert err.value.format() == ("deepspeed — needs a distributed launcher: run it with `tuneforge train`, which "
+                                  "starts torchrun itself, or under torchrun / accelerate launch")

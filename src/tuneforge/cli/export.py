@@ -15,8 +15,9 @@ SOURCE: a run folder (its base model, adapter and template are used), a model fo
   tuneforge export examples/export_merge.yaml
 
 Keys: export_dir, export_format (hf|gguf), gguf_type, export_size (GB per shard), export_device,
-export_legacy_format, export_hub_model_id, export_verify, export_probe_prompts; model keys
-(model_name_or_path, adapter_name_or_path, template). `tuneforge train -h` lists every key."""
+export_legacy_format, export_quantization_bit (4|8, hf format), export_hub_model_id, export_verify,
+export_probe_prompts; model keys (model_name_or_path, adapter_name_or_path, template). `tuneforge train -h`
+lists every key."""
 
 
 def cmd_export(argv: list[str]) -> int:

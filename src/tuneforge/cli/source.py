@@ -26,9 +26,10 @@ def load_command_config(argv: list[str], command: str) -> RunConfig:
     if path.is_dir():
         if not (path / CONFIG_FILE).is_file():
             if (path / "config.json").is_file():  # a plain model folder
-                return load_run_config({"model_name_or_path": str(path)}, overrides, command=command)
+                return load_run_config({"model_name_or_path": str(path)}, overrides, command=command,
+                                       source_name=source)
             raise UserError(f"neither a tuneforge run folder (no {CONFIG_FILE}) nor a model folder", file=source)
-        return load_run_config(inference_keys(path), overrides, command=command)
+        return load_run_config(inference_keys(path), overrides, command=command, source_name=source)
     if not path.is_file():
         raise UserError("no such config file or folder", file=source)
     raw = read_json(path) if path.suffix == ".json" else read_yaml(path)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from tuneforge.core.errors import did_you_mean
+
 _BASES = {"bool": bool, "int": int, "float": float, "str": str}
 
 
@@ -67,5 +69,6 @@ def check_choices(obj: Any) -> list[tuple[str, str]]:
         choices = f.metadata.get("choices")
         value = getattr(obj, f.name)
         if choices and value is not None and value not in choices:
-            problems.append((f.name, f"'{value}' is not one of: {', '.join(choices)}"))
+            problems.append((f.name, f"'{value}' is not one of: {', '.join(choices)}"
+                                     f"{did_you_mean(str(value), choices)}"))
     return problems

@@ -2,7 +2,8 @@
 
 Keys are LLaMA-Factory's flat names; each belongs to exactly one group. Overrides come as `key=value`,
 `--key value` or `--key=value`; a bare `--flag` means true. Every problem — unknown keys (with the closest
-valid one), wrong types, bad choices, cross-group rules — is collected and raised together.
+valid one), wrong types, bad choices, cross-group rules — is collected and raised together, each naming where
+its value came from (the file, or the command line for an override).
 """
 from __future__ import annotations
 
@@ -84,11 +85,12 @@ def _coerce(value: Any, facts: FieldFacts) -> Any:
     return str(value)  # field_facts guarantees the base is one of the four
 
 
-def _read_source(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
+def _read_source(source: str | Path | Mapping[str, Any] | None,
+                 name: str | None) -> tuple[dict[str, Any], str | None]:
     if source is None:
         return {}, None
     if isinstance(source, Mapping):
-        return dict(source), None
+        return dict(source), name
     path = Path(source)
     if not path.is_file():
         raise UserError("config file not found", file=str(path))
@@ -100,14 +102,11 @@ def _read_source(source: str | Path | Mapping[str, Any] | None) -> tuple[dict[st
     return data, str(path)
 
 
-def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
-                    overrides: Sequence[str] | Mapping[str, Any] = (), *, command: str = "train") -> RunConfig:
-    """The validated, frozen configuration of one run of `command` (train, chat, export, eval, …)."""
-    raw, file = _read_source(source)
-    extra = dict(overrides) if isinstance(overrides, Mapping) else parse_overrides(overrides)
-    # Later values win before anything is judged, so an override can also cancel a file's value.
-    merged = {str(k): (v, file) for k, v in raw.items()}
-    merged.update({str(k): (v, "command line") for k, v in extra.items()})
+def _typed_values(merged: Mapping[str, tuple[Any, str | None]]) -> tuple[dict[str, dict[str, Any]],
+                                                                         list[UserError]]:
+    """Each group's values converted to their field types, and an error (naming the value's source) for each
+    key that is unknown, not supported yet, or of the wrong type — left at its default, so that the rules
+    still judge everything else."""
     errors: list[UserError] = []
     values: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
     facts = {f.name: f for cls in GROUPS.values() for f in field_facts(cls)}
@@ -123,12 +122,32 @@ def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
         elif key not in IGNORED_KEYS:
             known = list(FIELD_GROUP) + list(LATER_KEYS)
             errors.append(UserError(f"unknown key{did_you_mean(key, known)}", file=origin, field=key))
-    if errors:
-        raise UserErrors(errors)
+    return values, errors
+
+
+def load_run_config(source: str | Path | Mapping[str, Any] | None = None,
+                    overrides: Sequence[str] | Mapping[str, Any] = (), *, command: str = "train",
+                    overrides_from: str = "command line", source_name: str | None = None) -> RunConfig:
+    """The validated, frozen configuration of one run of `command` (train, chat, export, eval, …).
+
+    Every mistake is reported at once, each naming its key and where its value came from: the file for the
+    file's values (`source_name` for a mapping's, e.g. the run folder it was read from), `overrides_from`
+    ("command line"; the Python API says "overrides") for the overrides'."""
+    raw, file = _read_source(source, source_name)
+    extra = dict(overrides) if isinstance(overrides, Mapping) else parse_overrides(overrides)
+    # Later values win before anything is judged, so an override can also cancel a file's value.
+    merged = {str(k): (v, file) for k, v in raw.items()}
+    merged.update({str(k): (v, overrides_from) for k, v in extra.items()})
+    values, errors = _typed_values(merged)
     config = RunConfig(**{group: cls(**values[group]) for group, cls in GROUPS.items()})
     problems = [problem for group in GROUPS for problem in getattr(config, group).problems()]
     problems += [problem for group in GROUPS for problem in check_choices(getattr(config, group))]
     problems += cross_group_problems(config, command)
-    if problems:
-        raise UserErrors([UserError(message, file=file, field=key) for key, message in problems])
+    reported = {error.field for error in errors}
+    # A key nobody set (e.g. "dataset is required") is blamed on the config file, where it would go.
+    unset = None if isinstance(source, Mapping) else file
+    errors += [UserError(message, file=merged[key][1] if key in merged else unset, field=key)
+               for key, message in problems if key not in reported]
+    if errors:
+        raise UserErrors(errors)
     return config

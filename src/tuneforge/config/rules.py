@@ -14,10 +14,31 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
     out: list[tuple[str, str]] = []
     if not config.model.model_name_or_path:
         out.append(("model_name_or_path", "is required"))
+    if command in ("train", "export") and config.model.adapter_name_or_path and \
+            config.finetune.finetuning_type != "lora":
+        # LLaMA-Factory refuses this too ("Adapter is only valid for the LoRA method"): training full/freeze
+        # would drop the adapter, export would merge it although the config says the model is no LoRA run.
+        out.append(("adapter_name_or_path", f"is only valid with finetuning_type lora (got "
+                                            f"{config.finetune.finetuning_type}); a model trained with full or "
+                                            f"freeze is a model folder: give it as model_name_or_path"))
     if command == "train":
         out += _train_problems(config)
-    if command == "export" and not config.export.export_dir:
+    if command == "export":
+        out += _export_problems(config)
+    return out
+
+
+def _export_problems(config: RunConfig) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if not config.export.export_dir:
         out.append(("export_dir", "is required"))
+    bits = config.scale.quantization_bit
+    if bits is not None:
+        # A training/loading key: export merges and writes full-precision weights, so it would be ignored.
+        instead = (f"set gguf_type: {'q4_0' if bits == 4 else 'q8_0'}" if config.export.export_format == "gguf"
+                   else f"set export_quantization_bit: {bits}")
+        out.append(("quantization_bit", f"loads a base model quantized for training and is not read by export; "
+                                        f"to quantize the exported model {instead}"))
     return out
 
 
@@ -118,4 +139,6 @@ def _ppo_problems(config: RunConfig) -> list[tuple[str, str]]:
         out.append(("loraplus_lr_ratio", "stage ppo does not support LoRA+ yet"))
     if scale.deepspeed or scale.fsdp:
         out.append(("deepspeed" if scale.deepspeed else "fsdp", "stage ppo runs in a single process"))
+    if train.report_targets() != "none":
+        out.append(("report_to", "stage ppo logs to trainer_log.jsonl only; it does not report to trackers yet"))
     return out

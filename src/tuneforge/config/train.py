@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from tuneforge.config.fields import option
+from tuneforge.config.fields import option, split_names
 
 # Our own keys, not TrainingArguments fields.
 _OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length"}
@@ -61,7 +61,8 @@ class TrainConfig:
     save_only_model: bool = option(False, "Checkpoints without optimizer state (cannot resume exactly).")
     eval_strategy: str = option("no", "When to evaluate.", ("no", "steps", "epoch"))
     eval_steps: int | None = option(None, "Evaluate every N steps (default: logging_steps).")
-    report_to: str = option("none", "Experiment trackers (none, tensorboard, wandb, …).")
+    report_to: str = option("none", "Experiment trackers, comma-separated (none, all = every installed one, "
+                                    "tensorboard, wandb, mlflow, …).")
     run_name: str | None = option(None, "Name of the run in trackers.")
     include_num_input_tokens_seen: bool = option(False, "Count input tokens seen in the logs.")
     disable_tqdm: bool = option(False, "Hide the progress bar.")
@@ -93,6 +94,14 @@ class TrainConfig:
             return None
         return at_least, per_update // at_least
 
+    def report_targets(self) -> str | list[str]:
+        """report_to as transformers takes it: "none", "all", or the list of tracker names (LLaMA-Factory's YAMLs
+        may hold a list, which the loader joins with commas; transformers would read that as one name)."""
+        names = split_names(self.report_to)
+        if names in ([], ["none"]):
+            return "none"
+        return "all" if names == ["all"] else names
+
     def to_training_arguments(self) -> dict[str, Any]:
         """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""
         kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _OWN_KEYS}
@@ -101,6 +110,7 @@ class TrainConfig:
         kwargs["train_sampling_strategy"] = "group_by_length" if self.group_by_length else "random"
         kwargs["include_num_input_tokens_seen"] = "all" if self.include_num_input_tokens_seen else "no"
         kwargs["eval_steps"] = self.eval_steps or self.logging_steps
+        kwargs["report_to"] = self.report_targets()
         kwargs.pop("gradient_checkpointing")  # decided with the device, by the train layer
         return kwargs
 

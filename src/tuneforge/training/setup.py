@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.training.optim import build_special_optimizer, check_optimizer_installed, optimizer_arguments
+from tuneforge.training.trackers import check_trackers_installed
 
 
 def use_gpu(cfg: RunConfig) -> bool:
-    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale)."""
+    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale, the
+    trackers' packages)."""
     import torch
 
     on_gpu = torch.cuda.is_available() and not cfg.train.use_cpu
     if cfg.train.fp16 and not on_gpu:
         raise UserError("fp16 needs a GPU; on CPU use bf16: true or neither", field="fp16")
     check_scale(cfg, on_gpu)
+    check_trackers_installed(cfg)
     return on_gpu
 
 
@@ -54,6 +59,9 @@ def check_scale(cfg: RunConfig, on_gpu: bool) -> None:
         _check_json_file(s.deepspeed, "deepspeed")
         if find_spec("deepspeed") is None:
             raise UserError("needs the deepspeed package: pip install deepspeed", field="deepspeed")
+        if not under_launcher(os.environ):  # DeepSpeed would look for MPI and fail with a long traceback
+            raise UserError("needs a distributed launcher: run it with `tuneforge train`, which starts torchrun "
+                            "itself, or under torchrun / accelerate launch", field="deepspeed")
     if s.fsdp_config:
         _check_json_file(s.fsdp_config, "fsdp_config")
     check_optimizer_installed(cfg)
@@ -106,9 +114,12 @@ def build_optimizer(cfg: RunConfig, model):
     return optimizer, None
 
 
-def world_size() -> int:
-    import os
+def under_launcher(env: Mapping[str, str]) -> bool:
+    """Whether this process was started by a distributed launcher (torchrun, accelerate launch, deepspeed)."""
+    return env.get("RANK") is not None or env.get("LOCAL_RANK") is not None
 
+
+def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
