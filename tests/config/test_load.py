@@ -270,3 +270,12 @@ def test_report_to_takes_a_list_as_llamafactory_yamls_write_it():
         load_run_config({**base, "stage": "ppo", "reward_model": "r", "report_to": "wandb"})
     assert err.value.format() == "report_to — stage ppo logs to trainer_log.jsonl only; it does not report to " \
                                  "trackers yet"
+
+
+@pytest.mark.parametrize("key", ["use_swanlab", "compute_accuracy", "eval_on_each_dataset", "use_mca"])
+def test_llamafactory_keys_that_would_change_a_run_are_refused_not_ignored(key):
+    base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
+    load_run_config({**base, key: False})  # the default value is harmless
+    with pytest.raises(UserError, match=f"{key} — not supported yet"):
+        load_run_config({**base, key: True})
+    load_run_config({**base, "print_param_status": True})  # a debug print: accepted

@@ -15,15 +15,16 @@ _GROUPS = {
     "other engines and trainers": (
         "use_unsloth use_unsloth_gc shift_attn rope_scaling use_llama_pro moe_aux_loss_coef ray_run_name "
         "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_muon galore_proj_type_extra "
-        "apollo_proj apollo_proj_type apollo_scale_type apollo_scale_front"),
+        "apollo_proj apollo_proj_type apollo_scale_type apollo_scale_front use_mca"),
+    "other trackers and evaluation extras": "use_swanlab swanlab_project compute_accuracy eval_on_each_dataset",
 }
 
 LATER_KEYS: MappingProxyType[str, str] = MappingProxyType(
     {key: capability for capability, keys in _GROUPS.items() for key in keys.split()})
 
-# Keys LLaMA-Factory accepts that change nothing here (logging backends, UI toggles); accepted and ignored.
-IGNORED_KEYS = frozenset({"print_param_status", "use_swanlab", "swanlab_project", "compute_accuracy",
-                          "use_mca", "eval_on_each_dataset", "use_cache"})
+# Keys LLaMA-Factory accepts that change nothing a run produces (a debug print; the KV cache at training,
+# which transformers turns off under gradient checkpointing anyway); accepted and ignored.
+IGNORED_KEYS = frozenset({"print_param_status", "use_cache"})
 
 
 def is_empty_value(value: object) -> bool:
