@@ -10,12 +10,15 @@ import argparse
 import os
 from pathlib import Path
 
+from tuneforge.cli.overrides import overrides_help
 from tuneforge.core.errors import UserError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tuneforge api", allow_abbrev=False, description="Serve an OpenAI-compatible chat API "
-                                     "(POST /v1/chat/completions, GET /v1/models) for a model or run folder.")
+    parser = argparse.ArgumentParser(prog="tuneforge api", allow_abbrev=False,
+                                     description="Serve an OpenAI-compatible chat API (POST /v1/chat/completions, "
+                                                 "GET /v1/models) for a model or run folder.",
+                                     epilog=overrides_help("api"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", nargs="?", help="run folder, model folder or YAML/JSON config")
     parser.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"),
                         help="address to bind (default 127.0.0.1, or API_HOST; 0.0.0.0 exposes it to the network)")

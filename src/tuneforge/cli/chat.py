@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tuneforge.cli.overrides import overrides_help
+
 HELP = "Type a message and press Enter. `clear` forgets the conversation, `exit` quits."
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tuneforge chat", allow_abbrev=False,
-                                     description="Chat with a model or run folder in the terminal. " + HELP)
+                                     description="Chat with a model or run folder in the terminal. " + HELP,
+                                     epilog=overrides_help("chat"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", nargs="?", help="run folder, model folder or YAML/JSON config")
     parser.add_argument("--system", default=None, help="system prompt for the conversation")
     return parser

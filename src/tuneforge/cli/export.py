@@ -21,7 +21,9 @@ export_legacy_format, export_hub_model_id, export_verify, export_probe_prompts; 
 
 def cmd_export(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
+        from tuneforge.cli.overrides import overrides_help
+
+        print(USAGE + "\n\n" + overrides_help("export"))
         return 0
     from tuneforge.cli.source import load_command_config
     from tuneforge.export.run import export_model

@@ -30,7 +30,9 @@ def predict_from_config(cfg: RunConfig, output_dir: str | None = None) -> int:
 
 def cmd_predict(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
+        from tuneforge.cli.overrides import overrides_help
+
+        print(USAGE + "\n\n" + overrides_help("predict"))
         return 0
     from tuneforge.cli.source import load_command_config, split_source
 
