@@ -1,7 +1,9 @@
 """`tuneforge chat SOURCE [--system TEXT] [key=value ...]`: chat in the terminal, replies streamed.
 
 SOURCE is a run folder (base model + adapter + template read from it), a model folder or a YAML. The history
-is kept across turns; `clear` forgets it, `exit` (or Ctrl-D) ends the session.
+is kept across turns; `clear` forgets it, `exit` (or Ctrl-D) ends the session. Replies follow the generation
+keys the source and the overrides set, then the model's own generation_config.json (docs/inference.md): a
+run that learned a fixed answer on a model that does not sample answers greedily, with it.
 """
 from __future__ import annotations
 
