@@ -1,5 +1,6 @@
 """`tuneforge chat` driven through a pseudo-terminal: two turns (the second answered with the first in its
-history), `clear` forgets the history, Chinese input works, `exit` ends the session with code 0."""
+history), `clear` forgets the history, Chinese input works, `exit` ends the session with code 0; a run that
+learned a fixed answer gives it with no generation flags at all (its settings follow the run and the model)."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,9 @@ import re
 import sys
 
 import pytest
+
+import tuneforge
+from tests.conftest import sft_config
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -65,3 +69,26 @@ def test_chat_cli_bad_source_is_one_line_error(tmp_path):
     child.close()
     assert child.exitstatus == 2
     assert re.search(r"error: .*missing.* — no such config file or folder", child.before)
+
+
+@pytest.mark.slow
+def test_chat_on_a_trained_run_answers_what_it_learned_by_default(learner_qwen, tmp_path):
+    from tuneforge.artifacts.run_dir import inference_keys
+
+    run = tuneforge.train(sft_config(learner_qwen, tmp_path / "identity", dataset="identity", lora_rank=16,
+                                     learning_rate=5e-3, num_train_epochs=25, lr_scheduler_type="cosine",
+                                     logging_steps=10, max_new_tokens=48))
+    keys = inference_keys(run.path)
+    assert keys["max_new_tokens"] == 48 and "do_sample" not in keys  # what the run set carries over, only that
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    child = pexpect.spawn(sys.executable, ["-m", "tuneforge.cli.main", "chat", str(run.path)],
+                          env=env, encoding="utf-8", codec_errors="replace", timeout=240)
+    try:
+        child.expect("User: ")
+        child.sendline("Who are you?")
+        assert _reply(child) == "I am Forge, an AI assistant made by the tuneforge team."
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0

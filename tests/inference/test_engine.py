@@ -145,3 +145,34 @@ def test_score_is_highest_for_the_greedy_token(engine):
     words = [w for w, t in zip(words, ranked) if engine.tokenizer(w, add_special_tokens=False)["input_ids"] == [t]]
     best, worse = words[0], words[-1]
     assert engine.score(ask, best) > engine.score(ask, worse)
+
+
+def test_unset_sampling_keys_follow_the_model_generation_config(tiny_qwen, tmp_path):
+    """The tiny model's generation_config.json does not sample: without sampling keys the reply is the greedy
+    one. A copy whose generation_config.json samples brings its own temperature / top_p / top_k."""
+    import json
+    import shutil
+
+    from tuneforge.config.load import load_run_config
+    from tuneforge.inference.engine import Sampling, load_engine
+
+    def engine_for(folder):
+        return load_engine(load_run_config({"model_name_or_path": str(folder), "template": "qwen",
+                                            "max_new_tokens": 12}, command="chat"))
+
+    greedy_model = engine_for(tiny_qwen)
+    assert greedy_model.generate_kwargs(Sampling())["do_sample"] is False
+    ask = _ask("Who are you?")
+    assert greedy_model.complete(ask, sampling=Sampling(seed=1))[0].text \
+        == greedy_model.complete(ask, sampling=Sampling(seed=2, do_sample=False))[0].text
+
+    sampling_copy = shutil.copytree(tiny_qwen, tmp_path / "sampling-model")
+    config = json.loads((sampling_copy / "generation_config.json").read_text())
+    config.update(do_sample=True, temperature=1.3, top_p=0.95, top_k=40)
+    (sampling_copy / "generation_config.json").write_text(json.dumps(config))
+    sampler = engine_for(sampling_copy)
+    kwargs = sampler.generate_kwargs(Sampling())
+    assert {k: kwargs[k] for k in ("do_sample", "temperature", "top_p", "top_k")} == {
+        "do_sample": True, "temperature": 1.3, "top_p": 0.95, "top_k": 40}
+    assert len({c.text for c in sampler.complete(ask, sampling=Sampling(seed=3, n=4))}) > 1
+    assert sampler.generate_kwargs(Sampling(temperature=0))["do_sample"] is False  # a request can still ask greedy

@@ -149,6 +149,54 @@ def test_malformed_requests_get_openai_shaped_4xx(server, name, body, mentions):
         assert mentions in f"{error['param']} {error['code']} {error['message']}"
 
 
+CALL = {"id": "c1", "type": "function", "function": {"name": "now", "arguments": "{}"}}
+START = "the conversation must start with a user message (after an optional system message), not assistant"
+ALTERNATE = ("user cannot follow user: roles alternate user / assistant after an optional system message "
+             "(expected assistant)")
+END = "the conversation must end with a user or tool message (the reply is the next assistant turn)"
+OUT_OF_TURN = [
+    ("assistant first", [{"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "hi"}],
+     "messages[0].role", START),
+    ("assistant right after system", [{"role": "system", "content": "Be brief."},
+                                      {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "hi"}],
+     "messages[1].role", START),
+    ("two user messages", [{"role": "user", "content": "hi"}, {"role": "user", "content": "again"}],
+     "messages[1].role", ALTERNATE),
+    ("system after the first turn", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                                     {"role": "system", "content": "Be brief."}, {"role": "user", "content": "?"}],
+     "messages[2].role", "a system message is allowed only as the first message"),
+    ("tool message without a call", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                                     {"role": "tool", "tool_call_id": "c1", "content": "1"}],
+     "messages[2].role", "a tool message must answer an assistant message's tool_calls"),
+    ("ends with the assistant", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+     "messages[1].role", END),
+]
+
+
+@pytest.mark.parametrize("name,messages,param,message", OUT_OF_TURN, ids=[c[0] for c in OUT_OF_TURN])
+def test_conversation_out_of_turn_is_a_400(client, name, messages, param, message):
+    from openai import BadRequestError
+
+    with pytest.raises(BadRequestError) as caught:
+        client.chat.completions.create(model="m", messages=messages, max_tokens=4)
+    assert caught.value.status_code == 400
+    assert caught.value.body == {"message": message, "type": "invalid_request_error", "param": param,
+                                 "code": "invalid_value"}
+
+
+def test_conversations_in_turn_are_answered(client):
+    for messages in ([{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"}],
+                     [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                      {"role": "user", "content": "again"}],
+                     [{"role": "user", "content": "time?"},
+                      {"role": "assistant", "tool_calls": [CALL, {**CALL, "id": "c2"}]},
+                      {"role": "tool", "tool_call_id": "c1", "content": "12:00"},
+                      {"role": "tool", "tool_call_id": "c2", "content": "12:00"}]):
+        reply = client.chat.completions.with_raw_response.create(model="m", messages=messages, max_tokens=4,
+                                                                 temperature=0)
+        assert reply.status_code == 200 and reply.parse().choices[0].message.content is not None
+
+
 def test_wrong_route_and_method_are_openai_shaped(server):
     missing = httpx.get(f"{server}/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found_error"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -15,14 +16,16 @@ import pytest
 from tests.serve.server import free_port
 
 
-@pytest.fixture()
-def api_process(tiny_qwen, tmp_path):
+@contextmanager
+def started_api(args: list[str], log_path, **env_vars: str):
+    """`tuneforge api ARGS` in a subprocess, yielded once /health answers: (url, process, log)."""
     port = free_port()
-    env = {**os.environ, "API_PORT": str(port), "API_KEY": "s3cret"}
-    env.pop("API_HOST", None)
-    log = (tmp_path / "api.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-m", "tuneforge.cli.main", "api", str(tiny_qwen), "template=qwen",
-                                "do_sample=false", "max_new_tokens=4"], env=env, stdout=log,
+    env = {**os.environ, "API_PORT": str(port), **env_vars}
+    for name in ("API_HOST", "API_KEY", "API_MODEL_NAME"):
+        if name not in env_vars:
+            env.pop(name, None)
+    log = log_path.open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "tuneforge.cli.main", "api", *args], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
@@ -36,10 +39,19 @@ def api_process(tiny_qwen, tmp_path):
             log.seek(0)
             raise AssertionError(f"server did not start:\n{log.read()}")
         time.sleep(0.3)
-    yield url, process, log
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    try:
+        yield url, process, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture()
+def api_process(tiny_qwen, tmp_path):
+    with started_api([str(tiny_qwen), "template=qwen", "do_sample=false", "max_new_tokens=4"],
+                     tmp_path / "api.log", API_KEY="s3cret") as started:
+        yield started
 
 
 def test_api_key_is_enforced_and_sigint_shuts_down(api_process):
@@ -63,3 +75,17 @@ def test_api_key_is_enforced_and_sigint_shuts_down(api_process):
     assert process.wait(timeout=60) == 0
     log.seek(0)
     assert "http://127.0.0.1:" in log.read()
+
+
+@pytest.mark.parametrize("env,expected", [({}, "tiny-qwen"), ({"API_MODEL_NAME": "forge-1"}, "forge-1")],
+                         ids=["model name", "API_MODEL_NAME"])
+def test_a_yaml_is_served_under_the_model_name_not_the_file_name(tiny_qwen, tmp_path, env, expected):
+    from openai import OpenAI
+
+    config = tmp_path / "infer.yaml"
+    config.write_text(f"model_name_or_path: {tiny_qwen}\ntemplate: qwen\ndo_sample: false\nmax_new_tokens: 4\n")
+    with started_api([str(config)], tmp_path / "api.log", **env) as (url, _, _):
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=120)
+        assert [m.id for m in client.models.list().data] == [expected]
+        reply = client.chat.completions.create(model="anything", messages=[{"role": "user", "content": "hi"}])
+        assert reply.model == expected

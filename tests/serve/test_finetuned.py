@@ -39,7 +39,7 @@ def identity_run(learner_qwen, tmp_path_factory):
 def _serve(path):
     from tuneforge.config.load import load_run_config
     from tuneforge.inference.engine import load_engine
-    from tuneforge.serve.app import create_app
+    from tuneforge.serve.app import create_app, model_id
 
     keys = {"do_sample": False, "max_new_tokens": 40}
     if (path / "tuneforge_config.yaml").is_file():
@@ -48,7 +48,8 @@ def _serve(path):
         keys.update(inference_keys(path))
     else:
         keys.update(model_name_or_path=str(path), template="qwen")
-    return live_server(create_app(load_engine(load_run_config(keys, command="api")), model_name=path.name))
+    cfg = load_run_config(keys, command="api")
+    return live_server(create_app(load_engine(cfg), model_name=model_id(cfg.model)))
 
 
 def _client(url):
@@ -85,6 +86,7 @@ def test_served_adapter_shows_what_it_learned_and_base_does_not(identity_run, le
     assert (identity_run.path / "adapter_config.json").is_file()
     ask = [{"role": "user", "content": "Who are you?"}]
     with _serve(identity_run.path) as url:
+        assert [m.id for m in _client(url).models.list().data] == ["run"]  # the run folder's name
         tuned = _client(url).chat.completions.create(model="m", messages=ask, temperature=0)
     with _serve(learner_qwen) as url:
         base = _client(url).chat.completions.create(model="m", messages=ask, temperature=0)

@@ -4,6 +4,7 @@ protect a user's outputs: never write into a non-empty folder unasked; resume fr
 checkpoint, or start the same run again when it stopped before its first one."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -130,11 +131,13 @@ class RunDir:
 
 
 def inference_keys(path: str | Path) -> dict[str, Any]:
-    """The model keys that load what a run folder holds: its base plus its adapter, or its full model, with
-    the template it was trained with — so `tuneforge chat saves/run1` needs no other flag."""
+    """The keys that load what a run folder holds: its base plus its adapter, or its full model, with the
+    template it was trained with and the generation keys its config set (those it left unset follow the
+    model's generation_config.json) — so `tuneforge chat saves/run1` needs no other flag."""
     run = RunDir.open(path)
     config = run.run_config()
-    keys: dict[str, Any] = {"template": config.data.template, "trust_remote_code": config.model.trust_remote_code}
+    keys: dict[str, Any] = {k: v for k, v in dataclasses.asdict(config.generation).items() if v is not None}
+    keys.update(template=config.data.template, trust_remote_code=config.model.trust_remote_code)
     if run.is_adapter:
         earlier = config.model.adapter_paths()
         if earlier and not config.finetune.create_new_adapter:

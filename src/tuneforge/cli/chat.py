@@ -1,19 +1,24 @@
 """`tuneforge chat SOURCE [--system TEXT] [key=value ...]`: chat in the terminal, replies streamed.
 
 SOURCE is a run folder (base model + adapter + template read from it), a model folder or a YAML. The history
-is kept across turns; `clear` forgets it, `exit` (or Ctrl-D) ends the session.
+is kept across turns; `clear` forgets it, `exit` (or Ctrl-D) ends the session. Replies follow the generation
+keys the source and the overrides set, then the model's own generation_config.json (docs/inference.md): a
+run that learned a fixed answer on a model that does not sample answers greedily, with it.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
+from tuneforge.cli.overrides import overrides_help
+
 HELP = "Type a message and press Enter. `clear` forgets the conversation, `exit` quits."
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tuneforge chat", allow_abbrev=False,
-                                     description="Chat with a model or run folder in the terminal. " + HELP)
+                                     description="Chat with a model or run folder in the terminal. " + HELP,
+                                     epilog=overrides_help("chat"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", nargs="?", help="run folder, model folder or YAML/JSON config")
     parser.add_argument("--system", default=None, help="system prompt for the conversation")
     return parser

@@ -12,10 +12,11 @@ from tuneforge.core.errors import UserError
 
 def cmd_train(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
+        from tuneforge.cli.overrides import overrides_help
         from tuneforge.config.help import format_config_help
 
         print("usage: tuneforge train [CONFIG.yaml|.json] [key=value ...] [--key value ...]\n\n"
-              "Keys are LLaMA-Factory's; command-line values override the file." + format_config_help())
+              + overrides_help("train") + "\n" + format_config_help())
         return 0
     from tuneforge.cli.launch import relaunch_if_distributed
     from tuneforge.cli.source import load_command_config
@@ -38,9 +39,13 @@ def cmd_train(argv: list[str]) -> int:
 
 
 def cmd_preview_data(argv: list[str]) -> int:
+    from tuneforge.cli.overrides import overrides_help
+
     parser = argparse.ArgumentParser(prog="tuneforge preview-data",
                                      description="Show what the model will learn: tokens, trained spans "
-                                                 "highlighted, truncation statistics.")
+                                                 "highlighted, truncation statistics.",
+                                     epilog=overrides_help("preview-data"),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", help="training YAML/JSON")
     parser.add_argument("-n", type=int, default=3, help="examples to show")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")

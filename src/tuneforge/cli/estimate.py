@@ -11,9 +11,13 @@ def _default_world_size() -> int:
 
 
 def cmd_estimate(argv: list[str]) -> int:
+    from tuneforge.cli.overrides import overrides_help
+
     parser = argparse.ArgumentParser(prog="tuneforge estimate",
                                      description="Estimate peak training memory per device from the config "
-                                                 "alone (reads config.json, never the weights).")
+                                                 "alone (reads config.json, never the weights).",
+                                     epilog=overrides_help("estimate"),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", help="training YAML/JSON (or a run/model folder)")
     parser.add_argument("--device", choices=("auto", "gpu", "cpu"), default="auto",
                         help="estimate for a GPU or a CPU run (auto: this machine)")

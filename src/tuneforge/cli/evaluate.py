@@ -14,9 +14,10 @@ base model on plain few-shot text. See docs/evaluation.md."""
 
 def cmd_eval(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
+        from tuneforge.cli.overrides import overrides_help
         from tuneforge.config.help import format_config_help
 
-        print(USAGE + "\n" + format_config_help())
+        print(USAGE + "\n\n" + overrides_help("eval") + "\n" + format_config_help())
         return 0
     from tuneforge.cli.source import load_command_config
     from tuneforge.evaluate.benchmarks.results import format_table

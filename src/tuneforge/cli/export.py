@@ -22,7 +22,9 @@ lists every key."""
 
 def cmd_export(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
+        from tuneforge.cli.overrides import overrides_help
+
+        print(USAGE + "\n\n" + overrides_help("export"))
         return 0
     from tuneforge.cli.source import load_command_config
     from tuneforge.export.run import export_model

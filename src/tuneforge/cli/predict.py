@@ -15,7 +15,8 @@ from tuneforge.core.errors import UserError
 
 USAGE = ("usage: tuneforge predict SOURCE [--dataset NAMES | --eval_dataset NAMES] [--max_samples N] "
          "[--output_dir DIR] [key=value ...]\n\nGenerates a reply for every example and writes "
-         "generated_predictions.jsonl, predict_results.json and all_results.json (BLEU-4, ROUGE-1/2/L).")
+         "generated_predictions.jsonl (row by row, as replies finish), predict_results.json and all_results.json "
+         "(BLEU-4, ROUGE-1/2/L).\nReplies are up to max_new_tokens (default 1024, LLaMA-Factory's) long.")
 
 
 def predict_from_config(cfg: RunConfig, output_dir: str | None = None) -> int:
@@ -29,7 +30,9 @@ def predict_from_config(cfg: RunConfig, output_dir: str | None = None) -> int:
 
 def cmd_predict(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
+        from tuneforge.cli.overrides import overrides_help
+
+        print(USAGE + "\n\n" + overrides_help("predict"))
         return 0
     from tuneforge.cli.source import load_command_config, split_source
 

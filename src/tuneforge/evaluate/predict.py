@@ -4,9 +4,12 @@ score it against the reference reply with BLEU-4 / ROUGE (evaluate.metrics).
 The prompt is each conversation without its last assistant turn; the label is that turn as the template
 renders it for training (the tokens the model learns to produce), decoded without special tokens — what
 LLaMA-Factory compares against. Writes to output_dir:
-  generated_predictions.jsonl  one {"prompt", "predict", "label"} row per example, in dataset order
+  generated_predictions.jsonl  one {"prompt", "predict", "label"} row per example, in dataset order, each batch
+                               appended and flushed as it finishes (a killed run leaves its finished rows; a new
+                               run starts the file afresh)
   predict_results.json         predict_bleu-4, predict_rouge-1/2/l, predict_runtime, predict_samples_per_second,
-                               predict_steps_per_second
+                               predict_steps_per_second, and predict_reached_max_new_tokens (the fraction of
+                               replies cut at max_new_tokens without a stop token; most of them → a warning)
   all_results.json             the same keys merged into what the folder already reports
 """
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from tuneforge.config.run import RunConfig
 from tuneforge.config.stages import STAGE_NEEDS
 from tuneforge.core.errors import UserError
-from tuneforge.core.io import write_json_atomic, write_text_atomic
+from tuneforge.core.io import write_json_atomic
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Conversation, Origin
 from tuneforge.data.load import load_data
@@ -35,6 +38,7 @@ from tuneforge.templates.spec import stop_token_ids
 
 log = get_logger()
 PREDICTIONS_FILE = "generated_predictions.jsonl"
+RESULTS_FILE = "predict_results.json"
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,41 @@ def prepare_item(example: Conversation, engine: Engine, tokenizer: Any, cutoff_l
 def _progress(total: int, disable: bool):
     from tqdm.auto import tqdm
 
+    # On stderr (tqdm's default), with the rate and the time left; stdout stays for the scores.
     return tqdm(total=total, desc="predict", unit="example", disable=disable)
+
+
+class PredictionsFile:
+    """generated_predictions.jsonl written as prediction goes: each batch's rows appended and flushed, so a run
+    that is stopped or killed leaves every finished row, complete. Opening it starts the file afresh and drops
+    the predict_results.json of an earlier run, so old rows or scores never mix with new ones."""
+
+    def __init__(self, out: Path, tokenizer: Any) -> None:
+        self.path, self.tokenizer = out / PREDICTIONS_FILE, tokenizer
+        out.mkdir(parents=True, exist_ok=True)
+        if self.path.is_file():
+            log.info("replacing the earlier predictions in %s", self.path)
+        (out / RESULTS_FILE).unlink(missing_ok=True)
+        self._handle = self.path.open("w", encoding="utf-8")
+
+    def append(self, items: list[PredictItem], replies: list[str]) -> None:
+        rows = [json.dumps({"prompt": self.tokenizer.decode(i.prompt_ids, skip_special_tokens=False), "predict": r,
+                            "label": i.label}, ensure_ascii=False) for i, r in zip(items, replies)]
+        self._handle.write("".join(row + "\n" for row in rows))
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def unstopped_warning(reached: int, total: int, max_new_tokens: int) -> str | None:
+    """The warning when most replies ran to max_new_tokens without a stop token, else None."""
+    if not total or reached * 2 <= total:
+        return None
+    return (f"{reached} of {total} predictions ({reached / total:.0%}) reached max_new_tokens={max_new_tokens} "
+            f"without a stop token: a model that never ends its reply usually runs with another template than it "
+            f"was trained with (check `template`), or was not trained enough; if the replies are just long, "
+            f"raise max_new_tokens (lower it to finish sooner)")
 
 
 def run_predict(cfg: RunConfig, output_dir: str | Path | None = None, engine: Engine | None = None
@@ -98,28 +136,37 @@ def run_predict(cfg: RunConfig, output_dir: str | Path | None = None, engine: En
     items = [prepare_item(e, engine, tokenizer, cfg.data.cutoff_len) for e in examples]
     batch = cfg.train.per_device_eval_batch_size
     predictions: list[str] = []
+    reached = 0
     started = time.perf_counter()
-    with _progress(len(items), cfg.train.disable_tqdm) as bar:
-        for index in range(0, len(items), batch):
-            chunk = items[index:index + batch]
-            replies = engine.generate([i.prompt_ids for i in chunk], sampling=Sampling(seed=cfg.train.seed + index))
-            predictions += [r.text for r in replies]
-            bar.update(len(chunk))
+    sink = PredictionsFile(out, tokenizer)
+    try:
+        with _progress(len(items), cfg.train.disable_tqdm) as bar:
+            for index in range(0, len(items), batch):
+                chunk = items[index:index + batch]
+                replies = engine.generate([i.prompt_ids for i in chunk],
+                                          sampling=Sampling(seed=cfg.train.seed + index))
+                sink.append(chunk, [r.text for r in replies])
+                predictions += [r.text for r in replies]
+                reached += sum(r.finish_reason == "length" for r in replies)
+                bar.update(len(chunk))
+    finally:
+        sink.close()
     runtime = time.perf_counter() - started
     metrics = {f"predict_{k}": v for k, v in mean_similarity(predictions, [i.label for i in items]).items()}
     steps = math.ceil(len(items) / batch)
     metrics.update(predict_runtime=round(runtime, 4), predict_samples_per_second=round(len(items) / runtime, 3),
-                   predict_steps_per_second=round(steps / runtime, 3))
-    _write(out, tokenizer, items, predictions, metrics)
+                   predict_steps_per_second=round(steps / runtime, 3),
+                   predict_reached_max_new_tokens=round(reached / len(items), 4))
+    _write_results(out, metrics)
+    log.info("wrote %d predictions to %s", len(items), sink.path)
+    warning = unstopped_warning(reached, len(items), cfg.generation.max_new_tokens)
+    if warning:
+        log.warning(warning)
     return PredictResult(out, metrics, len(items))
 
 
-def _write(out: Path, tokenizer: Any, items: list[PredictItem], predictions: list[str],
-           metrics: dict[str, float]) -> None:
-    rows = [json.dumps({"prompt": tokenizer.decode(i.prompt_ids, skip_special_tokens=False), "predict": p,
-                        "label": i.label}, ensure_ascii=False) for i, p in zip(items, predictions)]
-    write_text_atomic(out / PREDICTIONS_FILE, "\n".join(rows) + "\n")
-    write_json_atomic(out / "predict_results.json", metrics)
+def _write_results(out: Path, metrics: dict[str, float]) -> None:
+    write_json_atomic(out / RESULTS_FILE, metrics)
     merged: dict[str, Any] = {}
     if (out / "all_results.json").is_file():
         try:
@@ -127,4 +174,3 @@ def _write(out: Path, tokenizer: Any, items: list[PredictItem], predictions: lis
         except json.JSONDecodeError:
             merged = {}
     write_json_atomic(out / "all_results.json", {**merged, **metrics})
-    log.info("wrote %d predictions to %s", len(items), out / PREDICTIONS_FILE)

@@ -73,7 +73,8 @@ class HFEngine:
 
     def generate_kwargs(self, sampling: Sampling) -> dict[str, Any]:
         """Keyword arguments for transformers generate(): the config with `sampling` applied, stop tokens."""
-        kwargs = sampling.apply(self.generation).generate_kwargs()
+        # Keys still unset after the config and this call follow the model's own generation config.
+        kwargs = sampling.apply(self.generation).resolved(self.model.generation_config).generate_kwargs()
         kwargs.update(eos_token_id=self.stop_ids, pad_token_id=self.tokenizer.pad_token_id)
         if sampling.stop:
             kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.tokenizer)

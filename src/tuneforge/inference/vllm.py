@@ -29,9 +29,21 @@ def _import_vllm():
     return vllm
 
 
+def _model_generation(path: str | None) -> Any:
+    """The model folder's generation config, as the HF engine's model holds it (transformers' defaults —
+    greedy — when the folder has none)."""
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(path)
+    except OSError:
+        return GenerationConfig()
+
+
 class VLLMEngine:
-    def __init__(self, llm: Any, tokenizer: Any, cfg: RunConfig, lora: Any) -> None:
+    def __init__(self, llm: Any, tokenizer: Any, cfg: RunConfig, lora: Any, model_generation: Any = None) -> None:
         self.llm, self.tokenizer, self.cfg, self.lora = llm, tokenizer, cfg, lora
+        self.model_generation = model_generation  # the model's generation config: what unset keys follow
         self.template = get_template(cfg.data.template) if cfg.data.template else None
         self.tool_format = cfg.data.tool_format or (self.template.tool_format if self.template else None)
         self.stop_ids = stop_token_ids(tokenizer, self.template)
@@ -57,7 +69,7 @@ class VLLMEngine:
 
             lora = LoRARequest("default", 1, adapters[0])
         tokenizer = load_tokenizer(cfg.model, path=adapters[0] if adapters else None)
-        return cls(llm, tokenizer, cfg, lora)
+        return cls(llm, tokenizer, cfg, lora, _model_generation(cfg.model.model_name_or_path))
 
     def prompt_ids(self, messages: Messages, *, tools: Tools = None) -> list[int]:
         return render_prompt(self.tokenizer, with_default_system(messages, self.cfg.data.default_system),
@@ -65,7 +77,7 @@ class VLLMEngine:
 
     def _params(self, sampling: Sampling) -> Any:
         vllm = _import_vllm()
-        gen = sampling.apply(self.cfg.generation)
+        gen = sampling.apply(self.cfg.generation).resolved(self.model_generation)
         return vllm.SamplingParams(
             n=1, temperature=gen.temperature if gen.do_sample else 0.0, top_p=gen.top_p if gen.do_sample else 1.0,
             top_k=gen.top_k if gen.do_sample else -1, repetition_penalty=gen.repetition_penalty,

@@ -11,16 +11,28 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from tuneforge.config.model import ModelConfig
 from tuneforge.inference.engine import Completion, Engine
 from tuneforge.inference.tools import parse_reply
 from tuneforge.serve.errors import APIError, install_error_handlers
 from tuneforge.serve.protocol import ChatCompletionRequest, ScoreEvaluationRequest
+
+
+def model_id(model: ModelConfig) -> str:
+    """The id GET /v1/models reports for what `model` loads: the last adapter's folder name, else the base
+    model's folder name or the last part of its hub id — so a run folder is served under the run's name, a
+    YAML under the model (or adapter) it names, never the YAML's file name."""
+    adapters = model.adapter_paths()
+    source = adapters[-1] if adapters else (model.model_name_or_path or "model")
+    local = Path(source).expanduser()
+    return local.resolve().name if local.exists() else source.rstrip("/").rsplit("/", 1)[-1]
 
 
 def bearer_auth(api_key: str | None) -> Callable[[Request], None]:

@@ -102,7 +102,48 @@ class ChatCompletionRequest(_Model):
         return bool(self.tools) and self.tool_choice != "none"
 
     def engine_messages(self) -> list[dict[str, Any]]:
+        check_turn_order(self.messages)
         return [_engine_message(i, m) for i, m in enumerate(self.messages)]
+
+
+# Which roles may follow which (LLaMA-Factory's rule, with OpenAI's tool turns): an optional system message,
+# then user and assistant alternate; an assistant's tool_calls are answered by one tool message per call,
+# after which the assistant speaks again. "tool_calls" stands for an assistant message that makes calls.
+_MAY_FOLLOW: dict[str, tuple[str, ...]] = {
+    "start": ("system", "user"), "system": ("user",), "user": ("assistant", "tool_calls"),
+    "assistant": ("user",), "tool_calls": ("tool",), "tool": ("tool", "assistant", "tool_calls"),
+}
+
+
+def _turn(message: ChatMessage) -> str:
+    if message.role == "developer":
+        return "system"
+    return "tool_calls" if message.role == "assistant" and message.tool_calls else message.role
+
+
+def check_turn_order(messages: list[ChatMessage]) -> None:
+    """A 400 (UserError) for a conversation the model cannot continue: one that starts with an assistant
+    message, repeats a role, puts a system message after the first turn, answers no tool call with a tool
+    message, or ends with the assistant (the reply is the next assistant turn)."""
+    previous = "start"
+    for index, message in enumerate(messages):
+        turn = _turn(message)
+        if turn not in _MAY_FOLLOW[previous]:
+            field = f"messages[{index}].role"
+            if turn == "system":
+                raise UserError("a system message is allowed only as the first message", field=field)
+            if previous in ("start", "system"):
+                raise UserError(f"the conversation must start with a user message (after an optional system "
+                                f"message), not {message.role}", field=field)
+            if turn == "tool":
+                raise UserError("a tool message must answer an assistant message's tool_calls", field=field)
+            expected = " or ".join(sorted({"assistant" if t == "tool_calls" else t for t in _MAY_FOLLOW[previous]}))
+            raise UserError(f"{message.role} cannot follow {messages[index - 1].role}: roles alternate user / "
+                            f"assistant after an optional system message (expected {expected})", field=field)
+        previous = turn
+    if previous not in ("user", "tool"):
+        raise UserError("the conversation must end with a user or tool message (the reply is the next assistant "
+                        "turn)", field=f"messages[{len(messages) - 1}].role")
 
 
 def _engine_message(index: int, message: ChatMessage) -> dict[str, Any]:
