@@ -19,6 +19,7 @@ import yaml
 
 from tests.conftest import DATA_DIR
 from tests.e2e.helpers import full_weights
+from tuneforge.artifacts.checkpoints import checkpoint_step, last_checkpoint
 
 pytestmark = pytest.mark.slow
 STEPS, SAVE_EVERY = 12, 4
@@ -166,14 +167,53 @@ def test_ctrl_c_saves_a_checkpoint_and_the_same_command_resumes(tiny_qwen, refer
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=300) == 130
     first = log.read_text()
-    stopped = int(re.search(r"stopped by SIGINT at step (\d+);", first).group(1))
+    stopped = int(re.search(r"stopped by SIGINT: saved \S+ at step (\d+) of", first).group(1))
     assert SAVE_EVERY < stopped < STEPS
     assert (out / f"checkpoint-{stopped}" / "trainer_state.json").is_file()
+    # The message names the checkpoint just saved: the run resumes from it and loses nothing.
+    assert f"stopped by SIGINT: saved {out / f'checkpoint-{stopped}'} at step {stopped} of {STEPS}; nothing lost" \
+        in first
     assert f"to resume, run the same command again: tuneforge train {config}" in first
     assert "Traceback" not in first
     assert not json.loads((out / "tuneforge_run.json").read_text())["finished"]
     second = _finish_and_compare(config, log, reference, out)
     assert f"checkpoint-{stopped}" in second
+
+
+@pytest.mark.parametrize("save_steps", [2, 1000], ids=["after-a-checkpoint", "before-any-checkpoint"])
+def test_a_second_ctrl_c_aborts_and_says_what_is_lost(tiny_qwen, tmp_path, save_steps):
+    # One example per micro-batch and 8 of them per optimizer step: a step long enough that the second Ctrl-C,
+    # sent once the first one's warning is logged, lands inside it (or inside the save after it).
+    out, log = tmp_path / "out", tmp_path / "log"
+    config = _write(tmp_path, "run", _config(tiny_qwen, out, per_device_train_batch_size=1, max_steps=6,
+                                             gradient_accumulation_steps=8, save_steps=save_steps))
+    proc = _start(config, log)
+    deadline = time.time() + 600
+    while _logged_steps(out) < 3 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    while "finishing this step" not in log.read_text() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=300) == 130
+    first = log.read_text()
+    assert "Traceback" not in first and f"to resume, run the same command again: tuneforge train {config}" in first
+    newest = last_checkpoint(out)
+    if save_steps == 1000:
+        aborted = re.search(r"aborted without saving at step (\d+) of 6; no checkpoint yet, so running it again "
+                            r"starts from step 0 \((\d+) steps? lost\)", first)
+        assert aborted and newest is None and aborted.group(1) == aborted.group(2), first[-2000:]
+    else:
+        aborted = re.search(r"aborted without saving at step (\d+) of 6; the newest checkpoint is (\S+): the "
+                            r"(\d+) steps? since it are lost", first)
+        assert aborted, first[-2000:]
+        step, named, lost = int(aborted.group(1)), Path(aborted.group(2)), int(aborted.group(3))
+        assert named == newest and step >= _logged_steps(out) >= 3
+        assert lost == step - checkpoint_step(newest) > 0   # nothing was saved at the step it aborted in
+    before = len(first)
+    assert _run(config, log) == 0, log.read_text()[-3000:]
+    second = log.read_text()[before:]
+    assert (f"resuming from {newest}" if newest else "starting again from step 0") in second
 
 
 def test_a_folder_that_is_not_this_run_is_still_refused(tiny_qwen, tmp_path):

@@ -32,6 +32,11 @@ def checkpoints(output_dir: str | Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
+def checkpoint_step(checkpoint: Path) -> int:
+    """The global step a checkpoint-N folder was saved at: N."""
+    return int(CHECKPOINT.match(Path(checkpoint).name).group(1))
+
+
 def is_complete(checkpoint: Path) -> bool:
     return (checkpoint / STATE_FILE).is_file()
 

@@ -60,12 +60,14 @@ def cmd_preview_data(argv: list[str]) -> int:
 
 
 def cmd_make_tiny_model(argv: list[str]) -> int:
-    from tuneforge.model.tiny import ARCHES, TinyModelSpec, make_tiny_model
+    from tuneforge.model.tiny import ARCHES, LEARNER, TinyModelSpec, make_tiny_model
 
-    d = TinyModelSpec()
+    d = LEARNER
     parser = argparse.ArgumentParser(prog="tuneforge make-tiny-model",
                                      description="Train a small tokenizer here and save a random-initialised "
-                                                 "model with a chat template (for tests and demos).")
+                                                 "model with a chat template (for tests and demos). With "
+                                                 "`--extra-text data` its tokenizer also learns the bundled "
+                                                 "data's words, and a LoRA on it learns that data in seconds.")
     parser.add_argument("output_dir")
     parser.add_argument("--arch", choices=ARCHES, default=d.arch)
     parser.add_argument("--template", default=d.template)
@@ -76,7 +78,8 @@ def cmd_make_tiny_model(argv: list[str]) -> int:
     parser.add_argument("--kv-heads", type=int, default=d.num_kv_heads)
     parser.add_argument("--vocab-size", type=int, default=d.vocab_size)
     parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--extra-text", action="append", default=[], help="more text files for the tokenizer")
+    parser.add_argument("--extra-text", action="append", default=[],
+                        help="more text for the tokenizer: a file, or a folder (its .json/.jsonl files); repeatable")
     parser.add_argument("--overwrite", action="store_true")
     a = parser.parse_args(argv)
     spec = TinyModelSpec(arch=a.arch, template=a.template, hidden_size=a.hidden_size,

@@ -10,16 +10,13 @@ QUESTIONS = ("Who are you?", "你是谁？")
 def run_demo(out: Path, dataset_dir: str) -> int:
     import tuneforge
     from tuneforge.inference.hf import HFEngine
-    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
+    from tuneforge.model.tiny import LEARNER, make_tiny_model
 
     base = out / "base"
     if not (base / "config.json").is_file():
         print(f"1/3 making a tiny base model (random weights, tokenizer trained here) in {base}")
         # The bundled data joins the tokenizer's training text, so its words are whole tokens.
-        extra = sorted(Path(dataset_dir).glob("*.json"))
-        make_tiny_model(base, TinyModelSpec(arch="qwen2", template="qwen", hidden_size=256,
-                                            intermediate_size=512, num_layers=4, num_heads=8,
-                                            vocab_size=4096), extra_files=extra)
+        make_tiny_model(base, LEARNER, extra_files=[Path(dataset_dir)])
     engine = HFEngine.load(base, template="qwen")
     before = {q: engine.chat([{"role": "user", "content": q}], max_new_tokens=32) for q in QUESTIONS}
     print("2/3 fine-tuning it with LoRA on the bundled identity data")

@@ -3,9 +3,11 @@ highlighted, and statistics over the whole dataset (lengths, truncation, trained
 from __future__ import annotations
 
 from tuneforge.config.run import RunConfig
-from tuneforge.encode.dataset import encode_dataset, encode_one
-from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
-from tuneforge.training.prepare import load_inputs, worker_count
+from tuneforge.config.stages import STAGE_NEEDS
+from tuneforge.core.errors import UserError
+from tuneforge.encode.dataset import encode_one
+from tuneforge.encode.options import IGNORE_INDEX
+from tuneforge.training.prepare import encode_inputs, load_inputs, prepare_data, reads_tokenized_path
 
 _ON, _OFF = "\x1b[1;32m", "\x1b[0m"
 _OPEN, _CLOSE = "⟦", "⟧"
@@ -27,21 +29,42 @@ def highlight(tokenizer, input_ids: list[int], labels: list[int], color: bool) -
     return "".join(f"{on}{text}{off}" if is_trained else text for is_trained, text in pieces)
 
 
+def _example_lines(tokenizer, title: str, input_ids: list[int], labels: list[int], color: bool) -> list[str]:
+    trained = sum(t != IGNORE_INDEX for t in labels)
+    return [f"── {title} · {len(input_ids)} tokens · {trained} trained ──",
+            highlight(tokenizer, input_ids, labels, color), ""]
+
+
 def preview(cfg: RunConfig, n: int, color: bool = False) -> str:
-    tokenizer, template, splits = load_inputs(cfg)
-    options = EncodeOptions.from_config(cfg.data, cfg.finetune.needs())
+    """The first `n` examples and the dataset's statistics, through training's own steps: `load_inputs` (every
+    check, template tokens added when resize_vocab allows) and `encode_inputs` (every refusal, the same
+    cache); or, when training would read tokenized_path, its first sequences."""
+    # The stages that can read tokenized_path are exactly those whose data `prepare_data` encodes.
+    if not cfg.finetune.needs().tokenized_path:
+        shown = "/".join(need.name for need in STAGE_NEEDS.values() if need.tokenized_path)
+        raise UserError(f"preview-data shows the data of stages {shown}; stage {cfg.finetune.stage}'s examples "
+                        f"are tokenized by its trainer", field="stage")
     lines = []
-    for example in splits.train[:n]:
-        encoded = encode_one(example, tokenizer, template, options)
-        trained = sum(t != IGNORE_INDEX for t in encoded.labels)
-        lines.append(f"── {example.source} · {len(encoded.input_ids)} tokens · {trained} trained"
-                     f"{' · TRUNCATED' if encoded.truncated else ''} ──")
-        lines.append(highlight(tokenizer, encoded.input_ids, encoded.labels, color))
-        lines.append("")
-    _, stats = encode_dataset(splits.train, tokenizer, template, options,
-                              workers=worker_count(cfg.data.preprocessing_num_workers))
+    if reads_tokenized_path(cfg):
+        prepared = prepare_data(cfg)
+        for i, feature in enumerate(prepared.train[:n]):
+            lines += _example_lines(prepared.tokenizer, f"{cfg.data.tokenized_path} sequence {i}",
+                                    feature["input_ids"], feature["labels"], color)
+    else:
+        inputs = load_inputs(cfg)
+        prepared = encode_inputs(cfg, inputs)
+        for example in inputs.train[:n]:
+            encoded = encode_one(example, inputs.tokenizer, inputs.template, inputs.options)
+            title = f"{example.source}{' · TRUNCATED' if encoded.truncated else ''}"
+            lines += _example_lines(inputs.tokenizer, title, encoded.input_ids, encoded.labels, color)
     legend = "green" if color else f"{_OPEN}…{_CLOSE}"
+    template = prepared.template
     lines.append(f"template: {template.name if template else 'tokenizer chat_template'}; trained tokens in "
-                 f"{legend}; cutoff_len {options.cutoff_len}")
-    lines.append(f"dataset: {stats.summary()}")
+                 f"{legend}; cutoff_len {prepared.options.cutoff_len}")
+    if prepared.added_tokens:
+        lines.append(f"added tokens (resize_vocab): {', '.join(prepared.added_tokens)}")
+    if prepared.train_stats is not None:
+        lines.append(f"dataset: {prepared.train_stats.summary()}")
+    else:
+        lines.append(f"dataset: {len(prepared.train)} encoded sequences read from {cfg.data.tokenized_path}")
     return "\n".join(lines)

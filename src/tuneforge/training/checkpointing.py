@@ -4,8 +4,9 @@
   written into a staging folder and published by rename once complete, and rotation retires old checkpoints
   by rename too (`tuneforge.artifacts.checkpoints`). Only the save step is overridden, in a subclass.
 - `GracefulStop`: the first SIGINT/SIGTERM lets the current optimizer step finish, saves a checkpoint at it
-  and ends training; `train_until_done` then raises `Interrupted`, which the CLI turns into "run the same
-  command again to resume" and exit code 130.
+  and ends training; a second Ctrl-C aborts at once. `train_until_done` then raises `Interrupted`, saying
+  which checkpoint the run resumes from and how many steps since it are lost; the CLI adds "run the same
+  command again to resume" and exits with code 130.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from tuneforge.artifacts.checkpoints import last_checkpoint, publish, rotate, staging_root
+from tuneforge.artifacts.checkpoints import checkpoint_step, last_checkpoint, publish, rotate, staging_root
 from tuneforge.core.errors import Interrupted
 from tuneforge.core.log import get_logger
 
@@ -115,16 +116,35 @@ class GracefulStop(TrainerCallback):
         return control
 
 
+def _since_last_checkpoint(trainer, step: int) -> str:
+    """Where a stopped run stands: the newest complete checkpoint (what the same command resumes from) and
+    how many finished steps after it are lost."""
+    checkpoint = last_checkpoint(trainer.args.output_dir)
+    total = trainer.state.max_steps  # 0 until training has started
+    of = f"step {step} of {total}" if total else f"step {step}"
+    if checkpoint is None:
+        return (f"at {of}; no checkpoint yet, so running it again starts from step 0 "
+                f"({step} step{'s' * (step != 1)} lost)")
+    lost = step - checkpoint_step(checkpoint)
+    if lost == 0:
+        return f"saved {checkpoint} at {of}; nothing lost"
+    return f"at {of}; the newest checkpoint is {checkpoint}: the {lost} step{'s' * (lost != 1)} since it are lost"
+
+
 def train_until_done(trainer, resume: Path | None):
-    """trainer.train(), resuming when asked; raises Interrupted when a signal stopped it early."""
+    """trainer.train(), resuming when asked; raises Interrupted when a signal stopped it early (a first Ctrl-C:
+    saved at the step it stopped at) or aborted it (a second Ctrl-C: nothing saved since the last checkpoint)."""
     stop = next((c for c in trainer.callback_handler.callbacks if isinstance(c, GracefulStop)), None)
     if stop is None:
         stop = GracefulStop()
         trainer.add_callback(stop)
-    with stop:
-        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    try:
+        with stop:
+            result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    except KeyboardInterrupt:
+        raise Interrupted(f"aborted without saving {_since_last_checkpoint(trainer, trainer.state.global_step)}",
+                          checkpoint=last_checkpoint(trainer.args.output_dir)) from None
     if stop.stopped_at is not None:
-        checkpoint = last_checkpoint(trainer.args.output_dir)
-        raise Interrupted(f"stopped by {stop.received} at step {stop.stopped_at}; checkpoint saved in "
-                          f"{checkpoint}", checkpoint=checkpoint)
+        raise Interrupted(f"stopped by {stop.received}: {_since_last_checkpoint(trainer, stop.stopped_at)}",
+                          checkpoint=last_checkpoint(trainer.args.output_dir))
     return result

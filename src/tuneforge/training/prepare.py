@@ -1,5 +1,6 @@
-"""Everything before the model loads: template, data, tokenizer, encoding. Shared by training and
-`tuneforge preview-data`, so the preview shows exactly what training will see. All user errors surface here,
+"""Everything before the model loads: template, data, tokenizer, encoding. `load_inputs` is the one step
+every stage and `tuneforge preview-data` go through (so the preview shows exactly what training sees, and
+refuses what training refuses); `prepare_data` encodes its result for pt/sft. All user errors surface here,
 before any heavy work."""
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.data.load import DataSplits, load_data
+from tuneforge.data.example import Example
+from tuneforge.data.load import load_data
 from tuneforge.encode.dataset import EncodeStats, default_cache_root, encode_dataset
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.storage import load_encoded, save_encoded
@@ -19,6 +21,18 @@ from tuneforge.templates.registry import get_template
 from tuneforge.templates.spec import TemplateSpec
 
 log = get_logger()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A stage's checked inputs: the tokenizer (template tokens added, the template saved into it), the
+    template, the encoding options and the raw examples."""
+    tokenizer: object
+    template: TemplateSpec | None
+    options: EncodeOptions
+    train: list[Example]
+    eval: list[Example] | None
+    added_tokens: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -57,30 +71,17 @@ def stage_template(cfg: RunConfig) -> TemplateSpec | None:
     return get_template(cfg.data.template) if cfg.data.template and cfg.finetune.needs().uses_template else None
 
 
-def load_inputs(cfg: RunConfig) -> tuple[object, TemplateSpec | None, DataSplits]:
-    """(tokenizer, template, raw data splits), every user error raised before anything heavy."""
-    stage = cfg.finetune.needs()
+def _check_paths(cfg: RunConfig) -> None:
     check_model_path(cfg.model.model_name_or_path)
     for path in cfg.model.adapter_paths():
         check_model_path(path, field="adapter_name_or_path")
-    template = stage_template(cfg)
-    splits = load_data(cfg.data, stage=stage, seed=cfg.train.seed)
-    return load_tokenizer(cfg.model), template, splits
 
 
-def _from_tokenized_path(cfg: RunConfig) -> PreparedData:
-    check_model_path(cfg.model.model_name_or_path)
-    train, evaluation = load_encoded(cfg.data.tokenized_path)
-    log.info("loaded %d encoded sequences from %s (dataset keys are ignored)", len(train), cfg.data.tokenized_path)
-    return PreparedData(load_tokenizer(cfg.model), stage_template(cfg),
-                        EncodeOptions.from_config(cfg.data, cfg.finetune.needs()), train, evaluation, None, ())
-
-
-def prepare_data(cfg: RunConfig) -> PreparedData:
-    stage = cfg.finetune.needs()
-    if cfg.data.tokenized_path and Path(cfg.data.tokenized_path).exists():
-        return _from_tokenized_path(cfg)
-    tokenizer, template, splits = load_inputs(cfg)
+def _tokenizer_for(cfg: RunConfig, template: TemplateSpec | None) -> tuple[object, tuple[str, ...]]:
+    """(tokenizer, tokens added to it): the template's missing tokens added when resize_vocab allows, and the
+    template saved as its chat_template (TRL's trainers, and chat/export/serve reading the run, render through
+    it; it renders the same text as the marked-up jinja that encoding uses)."""
+    tokenizer = load_tokenizer(cfg.model)
     added: tuple[str, ...] = ()
     if template is not None:
         added = missing_template_tokens(tokenizer, template, cfg)
@@ -88,20 +89,66 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
             # Our own tokenizer instance: adding tokens here is the documented resize_vocab behaviour.
             tokenizer.add_tokens(list(added), special_tokens=True)
             log.info("added special tokens %s (embeddings will be resized)", ", ".join(added))
-    elif stage.uses_template and not tokenizer.chat_template:
+        tokenizer.chat_template = template.export_chat_template()
+    elif cfg.finetune.needs().uses_template and not tokenizer.chat_template:
         raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
                         field="template")
-    options = EncodeOptions.from_config(cfg.data, stage)
+    return tokenizer, added
+
+
+def load_inputs(cfg: RunConfig) -> Inputs:
+    """Every stage's first step (and preview-data's): paths, template, data and tokenizer, every user error
+    raised before anything heavy."""
+    stage = cfg.finetune.needs()
+    _check_paths(cfg)
+    template = stage_template(cfg)
+    splits = load_data(cfg.data, stage=stage, seed=cfg.train.seed)
+    tokenizer, added = _tokenizer_for(cfg, template)
+    return Inputs(tokenizer, template, EncodeOptions.from_config(cfg.data, stage), splits.train, splits.eval,
+                  added)
+
+
+def encode_inputs(cfg: RunConfig, inputs: Inputs) -> PreparedData:
+    """pt/sft features of the inputs (cached by content), with the refusals that protect a run."""
     cache_root = Path(cfg.model.cache_dir) / "tuneforge_encoded" if cfg.model.cache_dir else default_cache_root()
     workers = worker_count(cfg.data.preprocessing_num_workers)
-    train, stats = encode_dataset(splits.train, tokenizer, template, options, workers=workers,
-                                  cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
+
+    def encode(examples):
+        return encode_dataset(examples, inputs.tokenizer, inputs.template, inputs.options, workers=workers,
+                              cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
+
+    train, stats = encode(inputs.train)
     log.info("train data: %s", stats.summary())
     evaluation = None
-    if splits.eval:
-        evaluation, eval_stats = encode_dataset(splits.eval, tokenizer, template, options, workers=workers,
-                                                cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
+    if inputs.eval:
+        evaluation, eval_stats = encode(inputs.eval)
         log.info("eval data: %s", eval_stats.summary())
-    if cfg.data.tokenized_path:  # the first run of a tokenized_path config (training.encode_only)
-        save_encoded(cfg.data.tokenized_path, train, evaluation)
-    return PreparedData(tokenizer, template, options, train, evaluation, stats, added)
+    return PreparedData(inputs.tokenizer, inputs.template, inputs.options, train, evaluation, stats,
+                        inputs.added_tokens)
+
+
+def reads_tokenized_path(cfg: RunConfig) -> bool:
+    """Whether training reads the encoded copy in tokenized_path instead of the datasets."""
+    return bool(cfg.data.tokenized_path) and Path(cfg.data.tokenized_path).exists()
+
+
+def _from_tokenized_path(cfg: RunConfig) -> PreparedData:
+    _check_paths(cfg)
+    template = stage_template(cfg)
+    train, evaluation = load_encoded(cfg.data.tokenized_path)
+    log.info("loaded %d encoded sequences from %s (dataset keys are ignored)", len(train), cfg.data.tokenized_path)
+    # The same tokenizer as the run that encoded it: tokens it added get the same ids again.
+    tokenizer, added = _tokenizer_for(cfg, template)
+    return PreparedData(tokenizer, template, EncodeOptions.from_config(cfg.data, cfg.finetune.needs()), train,
+                        evaluation, None, added)
+
+
+def prepare_data(cfg: RunConfig) -> PreparedData:
+    """The encoded training data of a pt/sft run: from tokenized_path when it exists, else `load_inputs`
+    encoded (and saved to tokenized_path on its first run, `training.encode_only`)."""
+    if reads_tokenized_path(cfg):
+        return _from_tokenized_path(cfg)
+    prepared = encode_inputs(cfg, load_inputs(cfg))
+    if cfg.data.tokenized_path:
+        save_encoded(cfg.data.tokenized_path, prepared.train, prepared.eval)
+    return prepared

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import platform
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,49 +19,25 @@ from tuneforge.config.run import RunConfig
 from tuneforge.config.stages import STAGE_NEEDS
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.encode.options import EncodeOptions
-from tuneforge.templates.spec import TemplateSpec
 from tuneforge.training.checkpointing import train_until_done
 from tuneforge.training.plot import plot_loss
-from tuneforge.training.prepare import load_inputs, missing_template_tokens
+from tuneforge.training.prepare import Inputs, load_inputs
 from tuneforge.training.setup import training_arguments
 
 log = get_logger()
 
 
-@dataclass(frozen=True)
-class StageInputs:
-    tokenizer: Any
-    template: TemplateSpec | None
-    options: EncodeOptions
-    train: list
-    eval: list | None
-    added_tokens: tuple[str, ...]
-
-
-def load_stage_inputs(cfg: RunConfig) -> StageInputs:
-    """Tokenizer (with the template saved into it), template and raw examples; every user error surfaces here."""
+def load_stage_inputs(cfg: RunConfig) -> Inputs:
+    """`prepare.load_inputs` — the step sft, pt and preview-data take too — after refusing tokenized_path,
+    which these stages cannot read (TRL's trainers tokenize the examples themselves)."""
     if cfg.data.tokenized_path:
         takers = "/".join(need.name for need in STAGE_NEEDS.values() if need.tokenized_path)
         raise UserError(f"stage {cfg.finetune.stage} reads the datasets itself; tokenized_path is for {takers}",
                         field="tokenized_path")
-    tokenizer, template, splits = load_inputs(cfg)
-    added: tuple[str, ...] = ()
-    if template is not None:
-        added = missing_template_tokens(tokenizer, template, cfg)
-        if added:
-            tokenizer.add_tokens(list(added), special_tokens=True)
-        # TRL's trainers and every later reader of the run render through this template; it renders the same
-        # text as the marked-up jinja `templates.render` uses.
-        tokenizer.chat_template = template.export_chat_template()
-    elif not tokenizer.chat_template:
-        raise UserError("no template given and the tokenizer has no chat_template; set `template:`",
-                        field="template")
-    options = EncodeOptions.from_config(cfg.data, cfg.finetune.needs())
-    return StageInputs(tokenizer, template, options, splits.train, splits.eval, added)
+    return load_inputs(cfg)
 
 
-def encode_located(encode: Callable, examples: Sequence, inputs: StageInputs) -> list:
+def encode_located(encode: Callable, examples: Sequence, inputs: Inputs) -> list:
     """encode(example, tokenizer, template, options) for each example, user errors located at file:row."""
     out = []
     for example in examples:

@@ -52,10 +52,7 @@ def run(cfg: RunConfig) -> RunDir:
     prepared, resume = _prepare(cfg, on_gpu)
     warn_if_too_big(cfg, on_gpu)
     out = Path(cfg.train.output_dir)
-    tokenizer, template = prepared.tokenizer, prepared.template
-    if template is not None:
-        # Saved with the run, so chat/export/serve render exactly what training used.
-        tokenizer.chat_template = template.export_chat_template()
+    tokenizer, template = prepared.tokenizer, prepared.template  # the template is its chat_template already
     model = load_policy(cfg, tokenizer, prepared.added_tokens, on_gpu,
                         gradient_checkpointing=uses_gradient_checkpointing(cfg, on_gpu))
     model.generation_config.eos_token_id = stop_token_ids(tokenizer, template)
