@@ -7,7 +7,8 @@ from tuneforge.encode.supervised import Encoded
 
 
 def encode_text(example: Text, tokenizer, cutoff_len: int, packing: bool) -> Encoded:
-    ids = tokenizer(example.text, add_special_tokens=True)["input_ids"] + [tokenizer.eos_token_id]
+    # verbose=False: cut to cutoff_len (or grouped) here, so "longer than model_max_length" would mislead.
+    ids = tokenizer(example.text, add_special_tokens=True, verbose=False)["input_ids"] + [tokenizer.eos_token_id]
     truncated = False
     if not packing and len(ids) > cutoff_len:
         ids, truncated = ids[:cutoff_len], True

@@ -122,7 +122,10 @@ def _apply(tokenizer: Any, messages: Messages, chat_template: str, name: str, to
     if getattr(tokenizer, "bos_token", None) is None:
         kwargs.setdefault("bos_token", "")  # templates write `bos_token + …`; a model without one (Qwen) gets ""
     if tokenize:
-        kwargs |= {"return_dict": True, "return_assistant_tokens_mask": has_generation_markers(chat_template)}
+        # verbose=False: the encoders cut to cutoff_len themselves, so the tokenizer's "longer than
+        # model_max_length" warning would be wrong about what trains.
+        kwargs |= {"return_dict": True, "return_assistant_tokens_mask": has_generation_markers(chat_template),
+                   "tokenizer_kwargs": {"verbose": False}}
     try:
         return tokenizer.apply_chat_template(
             [dict(m) for m in messages], chat_template=chat_template, tools=list(tools) if tools else None,
@@ -166,7 +169,7 @@ def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, t
         return _apply(tokenizer, msgs, chat_template, _OWN, tools, prompt, template_kwargs, tokenize=False)
 
     full = text(messages, add_generation_prompt)
-    encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    encoding = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     ids, offsets = list(encoding["input_ids"]), list(encoding["offset_mapping"])
     starts = [a for a, _ in offsets]  # ascending: where each token begins in `full`
     closers = closing_token_ids(tokenizer)
