@@ -66,17 +66,38 @@ def _encode_chunk(args: tuple) -> list[Encoded]:
 PARALLEL_MIN_EXAMPLES = 1000
 
 
-def _encode_rows(examples: list[Example], tokenizer, template, options, workers: int) -> list[Encoded]:
-    if workers <= 1 or len(examples) < PARALLEL_MIN_EXAMPLES:
-        return _encode_chunk((examples, tokenizer, template, options))
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+# Rows per unit of work: small enough for a live progress bar, large enough that handing chunks to worker
+# processes costs little.
+CHUNK_ROWS = 2000
 
-    size = -(-len(examples) // (workers * 4))
+
+def _progress(total: int):
+    """A bar with rows/s on stderr, for data sets big enough to take a while (the demo's stay silent)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="encoding", unit=" rows", disable=total < PARALLEL_MIN_EXAMPLES)
+
+
+def _encode_rows(examples: list[Example], tokenizer, template, options, workers: int) -> list[Encoded]:
+    parallel = workers > 1 and len(examples) >= PARALLEL_MIN_EXAMPLES
+    size = min(CHUNK_ROWS, -(-len(examples) // (workers * 4))) if parallel else CHUNK_ROWS
     chunks = [(examples[i:i + size], tokenizer, template, options) for i in range(0, len(examples), size)]
-    # fork: workers inherit the loaded libraries instead of importing them again.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return [encoded for chunk in pool.map(_encode_chunk, chunks) for encoded in chunk]
+    out: list[Encoded] = []
+    with _progress(len(examples)) as bar:
+        if not parallel:
+            for chunk in chunks:
+                out += _encode_chunk(chunk)
+                bar.update(len(chunk[0]))
+            return out
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: workers inherit the loaded libraries instead of importing them again.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for encoded in pool.map(_encode_chunk, chunks):  # in order, as each chunk is done
+                out += encoded
+                bar.update(len(encoded))
+    return out
 
 
 def _fingerprint(examples: list[Example], tokenizer, template: TemplateSpec | None,

@@ -1,5 +1,6 @@
-"""Rows longer than the tokenizer's model_max_length are cut to cutoff_len by the encoders, so the tokenizer's own
-"Token indices sequence length is longer than …" warning would mislead; no encoding path may trigger it."""
+"""Encoding whole data sets: rows longer than the tokenizer's model_max_length are cut to cutoff_len by the
+encoders, so the tokenizer's own "Token indices sequence length is longer than …" warning would mislead (no
+encoding path may trigger it); a large set shows its progress."""
 from __future__ import annotations
 
 import pytest
@@ -42,3 +43,17 @@ def test_text_longer_than_the_model_is_cut_without_the_tokenizer_warning(short_t
 def test_the_probe_sees_the_warning_when_it_happens(short_tokenizer):
     short_tokenizer("hello world " * 60)  # a plain call warns: the check above can fail
     assert short_tokenizer.deprecation_warnings.get(WARNED)
+
+
+def test_encoding_a_large_set_shows_progress_with_rows_per_second(tiny_qwen, capsys):
+    from tuneforge.encode.dataset import PARALLEL_MIN_EXAMPLES, encode_dataset
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_qwen)
+    rows = [Conversation(messages=({"role": "user", "content": f"q {i}"}, {"role": "assistant", "content": "a"}),
+                         tools=None, source=Origin("f.json", i)) for i in range(PARALLEL_MIN_EXAMPLES + 200)]
+    options = EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=64)
+    features, stats = encode_dataset(rows, tokenizer, get_template("qwen"), options, workers=2)
+    assert stats.sequences == len(rows) == len(features)
+    assert features == encode_dataset(rows, tokenizer, get_template("qwen"), options)[0]  # serial = parallel
+    err = capsys.readouterr().err
+    assert "encoding: 100%" in err and f"{len(rows)}/{len(rows)}" in err and "rows/s" in err
