@@ -22,6 +22,8 @@ def _fill_run(page, model: Path, output: str, **train_keys) -> None:
     open_accordion(page, "Training")
     for key, value in train_keys.items():
         fill(page, f"field-{key}", value)
+    for key, value in train_keys.items():  # none was reset by a later re-render
+        fill(page, f"field-{key}", value)
 
 
 def test_preview_command_reproduces_the_buttons_run(page, webui, tiny_qwen):

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 
 def fill(page, elem_id: str, value: str) -> None:
+    """Type a value and make sure it stuck: a field filled while gradio is still re-rendering its accordion can
+    lose the value (a run then trained with the default max_steps)."""
     box = page.locator(f"#{elem_id} textarea, #{elem_id} input").first
-    box.fill(str(value))
-    box.blur()
+    for _ in range(10):
+        box.fill(str(value))
+        box.blur()
+        page.wait_for_timeout(100)
+        if box.input_value() == str(value):
+            return
+    raise AssertionError(f"#{elem_id} would not keep the value {value!r}")
 
 
 def choose(page, elem_id: str, option: str) -> None:
