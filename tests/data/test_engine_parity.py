@@ -36,10 +36,24 @@ CASES: dict[str, dict] = {
     "pt_text": {"stage": "pt", "dataset": "c4_demo", "packing": False},
     "pt_grouped": {"stage": "pt", "dataset": "c4_demo,wiki_demo", "cutoff_len": 512},
     "pairs": {"stage": "dpo", "dataset": "dpo_en_demo", "cutoff_len": 300},
-    "kto": {"stage": "kto", "dataset": "kto_en_demo", "cutoff_len": 300, "per_device_train_batch_size": 2},
+    "kto": {"stage": "kto", "dataset": "kto_en_demo", "cutoff_len": 300,
+            "per_device_train_batch_size": 2},
 }
 
 DIGESTS = {
+    "alpaca": "c2c95cea27792e4d7fe6",
+    "alpaca_zh_mask_history": "3423074d81041c68c2ca",
+    "identity_train_on_prompt": "e9d6324237b8cd42ac1f",
+    "kto": "b7b6934250273f5bf50c",
+    "mix_concat_eval": "9229e7c50e49c52b2f65",
+    "mix_interleave": "f2f4b753058bbcd52517",
+    "neat_packing": "ad124dda541eb2dfc479",
+    "openai": "5a3a75f9496350f88793",
+    "packing": "6b55616c85b7596e46de",
+    "pairs": "3b64c8edd8d587d927b9",
+    "pt_grouped": "1e2ff8a76179f8d44fbd",
+    "pt_text": "7d9dd0c245b8b940805e",
+    "sharegpt_tools": "20baa6c12b8f6c1732b9",
 }
 
 
