@@ -1,12 +1,16 @@
-"""Datasets → canonical examples for one training stage: check that each dataset suits the stage, read its
-rows, sample them (num_samples, max_samples), validate every row through its format, and shape the result as
-the kind of example the stage trains on (`StageNeeds.kind`: text → Text, conversation → Conversation, pair →
+"""Raw rows → canonical examples for one training stage: check that each dataset suits the stage, sample its
+rows (num_samples, max_samples), validate every row through its format, and shape the result as the kind of
+example the stage trains on (`StageNeeds.kind`: text → Text, conversation → Conversation, pair →
 PreferencePair, kto → KTOExample). Only the kind decides; the stage's name appears in messages.
+
+Conversion runs batch by batch (`convert_batch`) over the Arrow table of raw rows, in the encoding map's
+worker processes or here (`data.load.examples`); a bad row becomes its error in place, so one pass finds them.
 """
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import ExampleKind, StageNeeds, stages_taking
@@ -22,7 +26,7 @@ from tuneforge.data.example import (
     Text,
 )
 from tuneforge.data.formats import FORMATS, Parsed
-from tuneforge.data.readers import RawRow, read_spec
+from tuneforge.data.readers import parse_row
 
 
 def _text(parsed: Parsed, source: Origin) -> Text:
@@ -93,9 +97,9 @@ def check_stage(spec: DatasetSpec, stage: StageNeeds) -> None:
                    f"{'/'.join(stages_taking(ExampleKind.TEXT))} can use it")
 
 
-def check_columns(spec: DatasetSpec, rows: list[RawRow], kind: ExampleKind) -> None:
-    """Every column the entry names must exist in the data: a typo in dataset_info.json fails here, on the
-    first row, instead of as 'missing' on every row."""
+def checked_columns(spec: DatasetSpec, kind: ExampleKind) -> tuple[str, ...]:
+    """The column keys (`Columns` attributes) whose data columns must exist: every key the entry names, and
+    the ones its format requires, among those the format reads for this kind of example."""
     keys = (set(spec.explicit_columns) | set(REQUIRED_COLUMNS[spec.formatting])) & set(READ_COLUMNS[spec.formatting])
     if kind is ExampleKind.TEXT:
         keys -= {"response", "chosen", "rejected", "kto_tag"}
@@ -103,51 +107,87 @@ def check_columns(spec: DatasetSpec, rows: list[RawRow], kind: ExampleKind) -> N
         keys.add("response")
     if kind is not ExampleKind.KTO:
         keys.discard("kto_tag")
-    present = {key for row in rows for key in row.data}
-    first = rows[0]
-    for key in sorted(keys):
-        column = getattr(spec.columns, key)
-        if column and column not in present:
-            named = "named by" if key in spec.explicit_columns else "the default for"
-            raise UserError(f"column not found in the data ({named} columns.{key} in dataset_info.json); "
-                            f"the rows have: "
-                            f"{', '.join(sorted(map(str, present)))}", file=first.file, row=first.row, field=column)
+    return tuple(sorted(k for k in keys if getattr(spec.columns, k)))
 
 
-def sample_rows(rows: list[RawRow], spec: DatasetSpec, max_samples: int | None, seed: int) -> list[RawRow]:
+def column_bits(data: dict, spec: DatasetSpec, keys: tuple[str, ...]) -> int:
+    """Which of `keys`' columns a row has, as bits (ORed over all rows, then checked: `check_columns`)."""
+    return sum(1 << i for i, key in enumerate(keys) if getattr(spec.columns, key) in data)
+
+
+def check_columns(spec: DatasetSpec, kind: ExampleKind, seen: int, rows, source: int) -> None:
+    """Every column the entry names must exist in the data: a typo in dataset_info.json fails here, naming
+    the first row, instead of as 'missing' on every row. `seen`: the ORed `column_bits` of the dataset's rows;
+    `rows`: the raw rows (those of `_source` `source` are this dataset's), read again only to say which
+    columns they do have."""
+    keys = checked_columns(spec, kind)
+    missing = [key for i, key in enumerate(keys) if not seen >> i & 1]
+    if not missing:
+        return
+    present: set[str] = set()
+    first = None
+    for batch in rows.iter(batch_size=1000):
+        for tag, file, row, text in zip(batch["_source"], batch["_file"], batch["_row"], batch["_raw"]):
+            if tag != source:
+                continue
+            try:
+                raw = parse_row(file, row, text)
+            except UserError:
+                continue
+            first = first or raw
+            present |= set(map(str, raw.data))
+    key = missing[0]
+    named = "named by" if key in spec.explicit_columns else "the default for"
+    raise UserError(f"column not found in the data ({named} columns.{key} in dataset_info.json); the rows have: "
+                    f"{', '.join(sorted(present))}", file=first.file if first else spec.path,
+                    row=first.row if first else None, field=getattr(spec.columns, key))
+
+
+def sample_rows(rows, spec: DatasetSpec, max_samples: int | None, seed: int):
     """num_samples (a seeded random subset, repeating rows when it exceeds the data, as LLaMA-Factory does),
-    then max_samples (the first N)."""
+    then max_samples (the first N); `rows` is a Dataset, the result a view of it (an index, no copy)."""
+    picked: list[int] | range = range(len(rows))
     if spec.num_samples is not None:
         rng = random.Random(seed)
         picked = rng.sample(range(len(rows)), min(spec.num_samples, len(rows)))
         picked += [rng.randrange(len(rows)) for _ in range(spec.num_samples - len(picked))]
-        rows = [rows[i] for i in picked]
-    return rows[:max_samples] if max_samples is not None else rows
+    if max_samples is not None:
+        picked = picked[:max_samples]
+    return rows if picked == range(len(rows)) else rows.select(picked)
 
 
-def convert_rows(spec: DatasetSpec, rows: list[RawRow], kind: ExampleKind) -> list[Example]:
-    """Validate and convert rows; the first bad row raises a UserError naming file, row and field."""
-    convert = FORMATS.get_or_raise(spec.formatting, field=f"{spec.name}.formatting", file=spec.info_file)
+@dataclass(frozen=True)
+class Converted:
+    """One batch of raw rows, converted: an Example or the row's UserError per row, and the ORed column bits
+    per dataset (`_source`)."""
+    examples: list[Example | UserError]
+    seen: dict[int, int]
+
+
+def convert_batch(batch: dict[str, list], specs: tuple[DatasetSpec, ...], kind: ExampleKind) -> Converted:
+    """Validate and convert a batch of raw rows (columns `_source`, `_file`, `_row`, `_raw`); a bad row gives
+    its UserError (naming file, row and field) in its place, so one pass finds every bad row."""
     build = BUILDERS[kind]
-    return [build(convert(raw, spec, kind), Origin(str(raw.file), raw.row)) for raw in rows]
+    converters = [FORMATS.get_or_raise(s.formatting, field=f"{s.name}.formatting", file=s.info_file) for s in specs]
+    keys = [checked_columns(s, kind) for s in specs]
+    out: list[Example | UserError] = []
+    seen: dict[int, int] = {}
+    for source, file, row, text in zip(batch["_source"], batch["_file"], batch["_row"], batch["_raw"]):
+        spec = specs[source]
+        try:
+            raw = parse_row(file, row, text)
+            seen[source] = seen.get(source, 0) | column_bits(raw.data, spec, keys[source])
+            out.append(build(converters[source](raw, spec, kind), Origin(file, row)))
+        except UserError as exc:
+            out.append(exc)
+    return Converted(out, seen)
 
 
-def load_dataset_examples(spec: DatasetSpec, cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[Example]:
-    """One dataset → validated examples of the kind `stage` trains on."""
-    check_stage(spec, stage)
-    rows = read_spec(spec)
-    check_columns(spec, rows, stage.kind)
-    return convert_rows(spec, sample_rows(rows, spec, cfg.max_samples, seed), stage.kind)
-
-
-def load_each(specs: list[DatasetSpec], cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[list[Example]]:
-    """Examples per dataset, in order (for mixing). Every dataset is checked against the stage first, so a
-    wrong dataset fails before any file is read."""
-    for spec in specs:
-        check_stage(spec, stage)
-    return [load_dataset_examples(spec, cfg, stage=stage, seed=seed) for spec in specs]
-
-
-def load_examples(specs: list[DatasetSpec], cfg: DataConfig, *, stage: StageNeeds, seed: int) -> list[Example]:
-    """All datasets' examples for `stage`, concatenated in order."""
-    return [example for examples in load_each(specs, cfg, stage=stage, seed=seed) for example in examples]
+def first_errors(errors: list[UserError], total: int) -> UserError:
+    """The first bad row's error, saying how many more rows are bad and where the next ones are."""
+    first = errors[0]
+    if total <= 1:
+        return first
+    more = ", ".join(f"{e.file}:{e.row}" for e in errors[1:4])
+    return UserError(f"{first.message} ({total - 1} more bad rows: {more}{', …' if total > 4 else ''})",
+                     file=first.file, row=first.row, field=first.field)

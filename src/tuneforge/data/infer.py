@@ -8,12 +8,12 @@ from typing import Any
 
 from tuneforge.core.errors import UserError
 from tuneforge.data.dataset_info import DatasetSpec, parse_entry
-from tuneforge.data.readers import read_path
+from tuneforge.data.readers import first_row
 
 
 def infer_spec(name: str, path: str) -> DatasetSpec:
     """The spec of a data file or folder, from the keys of its first row."""
-    first = read_path(path)[0]
+    first = first_row(path)
     entry = infer_entry(first.data)
     if entry is None:
         raise UserError(f"cannot tell the format from the keys ({', '.join(map(str, first.data)) or 'none'}); "

@@ -1,20 +1,45 @@
-"""The data layer's entry point: `load_data(cfg, stage=StageNeeds, seed=)` → train (and eval) examples.
+"""The data layer's entry points: `load_raw(cfg, stage=StageNeeds, seed=, folder=)` → train (and eval) raw
+rows, as memory-mapped Arrow tables in `folder`; `load_data(cfg, stage=, seed=)` → the same as lists of
+validated examples.
 
-Resolves dataset names (dataset_info.json or paths), loads and validates each dataset for the stage, mixes
-them (concat / interleave), then either loads `eval_dataset` or splits `val_size` off the training set.
-The system prompt default (`default_system`) is not applied here: templates do that.
+Resolves dataset names (dataset_info.json or paths), checks every dataset against the stage before reading any,
+reads each into Arrow, samples it, mixes them (concat / interleave), then either loads `eval_dataset` or splits
+`val_size` off the training set. Rows are converted to examples later, batch by batch: by the encoder's map
+for pt/sft, or here (`examples`) for the stages that hand examples to TRL. The system prompt default
+(`default_system`) is not applied here: templates do that.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from tuneforge.config.data import DataConfig
-from tuneforge.config.stages import StageNeeds
+from tuneforge.config.stages import ExampleKind, StageNeeds
 from tuneforge.core.errors import UserError
-from tuneforge.data.convert import load_each
-from tuneforge.data.dataset_info import load_dataset_specs
+from tuneforge.data.convert import check_columns, check_stage, convert_batch, first_errors, sample_rows
+from tuneforge.data.dataset_info import DatasetSpec, load_dataset_specs
 from tuneforge.data.example import Example
 from tuneforge.data.mix import mix, split
+from tuneforge.data.readers import read_spec
+
+
+@dataclass(frozen=True)
+class RawData:
+    """Raw rows of one split (`rows`: a Dataset with `_source`, `_file`, `_row`, `_raw`), the datasets they
+    come from (`specs[_source]`) and the kind of example they become."""
+    rows: Any
+    specs: tuple[DatasetSpec, ...]
+    kind: ExampleKind
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class RawSplits:
+    train: RawData
+    eval: RawData | None
 
 
 @dataclass(frozen=True)
@@ -23,16 +48,72 @@ class DataSplits:
     eval: list[Example] | None
 
 
-def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int) -> DataSplits:
-    """Deterministic: the same config and seed give the same examples in the same order."""
+def resolve_specs(cfg: DataConfig, stage: StageNeeds) -> tuple[list[DatasetSpec], list[DatasetSpec]]:
+    """(train specs, eval specs), each checked against the stage, before any data file is read."""
     names = cfg.dataset_names()
     if not names:
         raise UserError("no training dataset given", field="dataset")
-    parts = load_each(load_dataset_specs(names, cfg.dataset_dir), cfg, stage=stage, seed=seed)
-    train = mix(parts, cfg.mix_strategy, cfg.interleave_weights(), seed)
-    eval_names = cfg.eval_dataset_names()
-    if not eval_names:
+    train = load_dataset_specs(names, cfg.dataset_dir)
+    evaluation = load_dataset_specs(cfg.eval_dataset_names(), cfg.dataset_dir) if cfg.eval_dataset_names() else []
+    for spec in train + evaluation:
+        check_stage(spec, stage)
+    return train, evaluation
+
+
+def _read(specs: list[DatasetSpec], cfg: DataConfig, seed: int, folder: Path, tag: str) -> list:
+    return [sample_rows(read_spec(spec, i, folder / tag), spec, cfg.max_samples, seed) for i, spec in enumerate(specs)]
+
+
+def load_raw(cfg: DataConfig, *, stage: StageNeeds, seed: int, folder: Path) -> RawSplits:
+    """Deterministic: the same config and seed give the same rows in the same order."""
+    train_specs, eval_specs = resolve_specs(cfg, stage)
+    train = mix(_read(train_specs, cfg, seed, Path(folder), "train"), cfg.mix_strategy, cfg.interleave_weights(),
+                seed)
+    if not eval_specs:
         train, held_out = split(train, cfg.val_size, seed)
-        return DataSplits(train=train, eval=held_out)
-    eval_parts = load_each(load_dataset_specs(eval_names, cfg.dataset_dir), cfg, stage=stage, seed=seed)
-    return DataSplits(train=train, eval=mix(eval_parts, "concat", None, seed))
+        return RawSplits(RawData(train, tuple(train_specs), stage.kind),
+                         RawData(held_out, tuple(train_specs), stage.kind) if held_out is not None else None)
+    evaluation = mix(_read(eval_specs, cfg, seed, Path(folder), "eval"), "concat", None, seed)
+    return RawSplits(RawData(train, tuple(train_specs), stage.kind), RawData(evaluation, tuple(eval_specs),
+                                                                             stage.kind))
+
+
+def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int) -> DataSplits:
+    """Train (and eval) examples: `load_raw`, every row validated and converted. For the stages that train
+    on example lists (TRL's), previews and tools; pt/sft encode the raw rows instead (`encode.dataset`)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tuneforge-rows-") as folder:
+        raw = load_raw(cfg, stage=stage, seed=seed, folder=Path(folder))
+        return DataSplits(examples(raw.train), examples(raw.eval) if raw.eval is not None else None)
+
+
+def examples(data: RawData) -> list[Example]:
+    """Every row as a validated example, in order (for the stages that hand examples to TRL, and previews);
+    a missing column, then the first bad rows, are raised as one UserError."""
+    out: list[Example] = []
+    errors: list[UserError] = []
+    bad = 0
+    seen: dict[int, int] = {}
+    for batch in data.rows.iter(batch_size=1000):
+        converted = convert_batch(batch, data.specs, data.kind)
+        for source, bits in converted.seen.items():
+            seen[source] = seen.get(source, 0) | bits
+        for item in converted.examples:
+            if isinstance(item, UserError):
+                bad += 1
+                if len(errors) < 4:
+                    errors.append(item)
+            else:
+                out.append(item)
+    raise_bad_rows(data, seen, errors, bad)
+    return out
+
+
+def raise_bad_rows(data: RawData, seen: dict[int, int], errors: list[UserError], bad: int) -> None:
+    """After a pass over the rows: a column no row has, else the first bad rows, as one UserError."""
+    for source, spec in enumerate(data.specs):
+        if source in seen:  # a dataset none of whose rows parsed has only its bad rows to report
+            check_columns(spec, data.kind, seen[source], data.rows, source)
+    if errors:
+        raise first_errors(errors, bad)
