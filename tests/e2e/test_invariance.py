@@ -25,7 +25,7 @@ def test_neat_packed_and_unpacked_per_example_losses_match(tiny_qwen):
 
     cfg = load_run_config(sft_config(tiny_qwen, "unused", max_samples=6))
     prepared = prepare_data(cfg)
-    features = prepared.train[:6]
+    features = prepared.train.select(range(6)).to_list()
     model = AutoModelForCausalLM.from_pretrained(tiny_qwen).eval()
     model.config.use_cache = False
     collate = Collator(prepared.tokenizer.pad_token_id)

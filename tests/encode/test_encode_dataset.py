@@ -9,7 +9,7 @@ from transformers import AutoTokenizer
 from tuneforge.config.stages import ExampleKind
 from tuneforge.data.example import Conversation, Origin, Text
 from tuneforge.encode.options import EncodeOptions
-from tuneforge.encode.pretrain import encode_text
+from tuneforge.encode.batch import encode_examples
 from tuneforge.encode.supervised import encode_conversation
 from tuneforge.templates.registry import get_template
 
@@ -35,7 +35,9 @@ def test_conversations_longer_than_the_model_are_cut_without_the_tokenizer_warni
 
 
 def test_text_longer_than_the_model_is_cut_without_the_tokenizer_warning(short_tokenizer):
-    encoded = encode_text(Text(text="hello world " * 60, source=Origin("f.txt", 1)), short_tokenizer, 8, False)
+    options = EncodeOptions(kind=ExampleKind.TEXT, cutoff_len=8)
+    (encoded,) = encode_examples([Text(text="hello world " * 60, source=Origin("f.txt", 1))], short_tokenizer, None,
+                                 options)
     assert len(encoded.input_ids) == 8
     assert not short_tokenizer.deprecation_warnings.get(WARNED)
 
@@ -45,15 +47,25 @@ def test_the_probe_sees_the_warning_when_it_happens(short_tokenizer):
     assert short_tokenizer.deprecation_warnings.get(WARNED)
 
 
-def test_encoding_a_large_set_shows_progress_with_rows_per_second(tiny_qwen, capsys):
+def test_encoding_a_large_set_shows_progress_with_rows_per_second(tiny_qwen, tmp_path, capsys):
+    import json
+
+    from tests.conftest import sft_config
+    from tuneforge.config.load import load_run_config
+    from tuneforge.data.load import load_raw
     from tuneforge.encode.dataset import PARALLEL_MIN_EXAMPLES, encode_dataset
 
+    data = tmp_path / "rows.jsonl"
+    count = PARALLEL_MIN_EXAMPLES + 200
+    data.write_text("".join(json.dumps({"instruction": f"q {i}", "output": "a"}) + "\n" for i in range(count)))
+    cfg = load_run_config(sft_config(tiny_qwen, tmp_path / "out", dataset=str(data)))
+    raw = load_raw(cfg.data, stage=cfg.finetune.needs(), seed=0, folder=tmp_path / "raw").train
     tokenizer = AutoTokenizer.from_pretrained(tiny_qwen)
-    rows = [Conversation(messages=({"role": "user", "content": f"q {i}"}, {"role": "assistant", "content": "a"}),
-                         tools=None, source=Origin("f.json", i)) for i in range(PARALLEL_MIN_EXAMPLES + 200)]
     options = EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=64)
-    features, stats = encode_dataset(rows, tokenizer, get_template("qwen"), options, workers=2)
-    assert stats.sequences == len(rows) == len(features)
-    assert features == encode_dataset(rows, tokenizer, get_template("qwen"), options)[0]  # serial = parallel
+    features, stats = encode_dataset(raw, tokenizer, get_template("qwen"), options, folder=tmp_path / "p",
+                                     workers=2, batch_size=100)
+    assert stats.sequences == count == len(features)
+    serial = encode_dataset(raw, tokenizer, get_template("qwen"), options, folder=tmp_path / "s")[0]
+    assert features.to_list() == serial.to_list()
     err = capsys.readouterr().err
-    assert "encoding: 100%" in err and f"{len(rows)}/{len(rows)}" in err and "rows/s" in err
+    assert "encoding (num_proc=2): 100%" in err and f"{count}/{count}" in err and "examples/s" in err

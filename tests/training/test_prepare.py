@@ -16,22 +16,66 @@ from tuneforge.training.prepare import prepare_data
 
 def test_parallel_encoding_equals_serial(tiny_qwen, monkeypatch):
     cfg = load_run_config(sft_config(tiny_qwen, "unused", preprocessing_num_workers=1))
-    serial = prepare_data(cfg).train
+    serial = prepare_data(cfg).train.to_list()
     monkeypatch.setattr(encode_dataset_module, "PARALLEL_MIN_EXAMPLES", 2)
     parallel = prepare_data(load_run_config(sft_config(tiny_qwen, "unused", preprocessing_num_workers=2,
-                                                       overwrite_cache=True))).train
-    assert parallel == serial
+                                                       preprocessing_batch_size=7, overwrite_cache=True))).train
+    assert parallel.to_list() == serial
 
 
-def test_encoding_is_cached_by_content(tiny_qwen, monkeypatch):
-    cfg = load_run_config(sft_config(tiny_qwen, "unused"))
-    first = prepare_data(cfg).train
-    calls = []
-    monkeypatch.setattr(encode_dataset_module, "_encode_rows", lambda *a, **k: calls.append(1) or [])
-    assert prepare_data(cfg).train == first and calls == []          # served from the cache
-    with pytest.raises(UserError):                                  # a changed option misses the cache
-        prepare_data(load_run_config(sft_config(tiny_qwen, "unused", cutoff_len=200)))
-    assert calls == [1]
+def _counting_encodes(monkeypatch) -> list[int]:
+    """Records every call of the encoder (the map over the rows) that prepare_data makes."""
+    import tuneforge.training.prepare as prepare_module
+
+    calls: list[int] = []
+    real = prepare_module.encode_dataset
+
+    def counted(data, *args, **kwargs):
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(prepare_module, "encode_dataset", counted)
+    return calls
+
+
+def test_a_second_run_reuses_the_cached_encoding_and_says_so(tiny_qwen, tmp_path, monkeypatch, caplog):
+    import logging
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from tests.conftest import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    other_tokenizer = tmp_path / "other-tokenizer"
+    shutil.copytree(tiny_qwen, other_tokenizer)
+    tokenizer = AutoTokenizer.from_pretrained(other_tokenizer)
+    tokenizer.add_tokens(["<extra>"])
+    tokenizer.save_pretrained(other_tokenizer)
+    keys = sft_config(tiny_qwen, "unused", dataset="alpaca_sample", dataset_dir=str(data), val_size=5)
+    calls = _counting_encodes(monkeypatch)
+    first = prepare_data(load_run_config(keys))
+    assert len(calls) == 2 and calls[1] == 5  # train and eval encoded once each
+    caplog.set_level(logging.INFO, logger="tuneforge")
+    again = prepare_data(load_run_config(keys))
+    assert len(calls) == 2  # nothing re-encoded
+    assert again.train.to_list() == first.train.to_list() and again.eval.to_list() == first.eval.to_list()
+    assert again.train_stats == first.train_stats
+    (reuse,) = [r.getMessage() for r in caplog.records if "nothing re-encoded" in r.getMessage()]
+    assert f"({len(first.train)} train sequences)" in reuse
+    # Each input of the key: a changed template, tokenizer, cutoff_len or data file encodes again.
+    prepare_data(load_run_config({**keys, "template": "chatml"}))
+    prepare_data(load_run_config({**keys, "model_name_or_path": str(other_tokenizer)}))
+    prepare_data(load_run_config({**keys, "cutoff_len": 200}))
+    rows = json.loads((data / "alpaca_sample.json").read_text())
+    rows[0]["output"] += " (edited)"
+    (data / "alpaca_sample.json").write_text(json.dumps(rows))
+    edited = prepare_data(load_run_config(keys))
+    assert len(calls) == 2 + 2 * 4
+    assert edited.train.to_list() != first.train.to_list() or edited.eval.to_list() != first.eval.to_list()
+    prepare_data(load_run_config({**keys, "overwrite_cache": True}))  # asked to: encodes again
+    assert len(calls) == 2 + 2 * 5
 
 
 def test_tokenized_path_saves_then_trains_from_it(tiny_qwen, tmp_path):

@@ -44,7 +44,7 @@ def test_with_resize_vocab_preview_shows_what_training_encodes(tiny_llama):
     shown = preview(cfg, n=2)
     trained = prepare_data(cfg)  # what `tuneforge train` feeds the Trainer
     assert "<|im_end|>" in trained.added_tokens
-    for feature in trained.train[:2]:
+    for feature in trained.train.select(range(2)):
         assert highlight(trained.tokenizer, feature["input_ids"], feature["labels"], color=False) in shown
     assert "⟦I am Forge, an AI assistant made by the tuneforge team.<|im_end|>" in shown  # one added token
     assert f"dataset: {trained.train_stats.summary()}" in shown

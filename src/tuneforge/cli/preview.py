@@ -5,9 +5,9 @@ from __future__ import annotations
 from tuneforge.config.run import RunConfig
 from tuneforge.config.stages import STAGE_NEEDS
 from tuneforge.core.errors import UserError
-from tuneforge.encode.dataset import encode_one
+from tuneforge.encode.batch import encode_examples
 from tuneforge.encode.options import IGNORE_INDEX
-from tuneforge.training.prepare import encode_inputs, load_inputs, prepare_data, reads_tokenized_path
+from tuneforge.training.prepare import first_examples, prepare_data, reads_tokenized_path
 
 _ON, _OFF = "\x1b[1;32m", "\x1b[0m"
 _OPEN, _CLOSE = "⟦", "⟧"
@@ -36,27 +36,27 @@ def _example_lines(tokenizer, title: str, input_ids: list[int], labels: list[int
 
 
 def preview(cfg: RunConfig, n: int, color: bool = False) -> str:
-    """The first `n` examples and the dataset's statistics, through training's own steps: `load_inputs` (every
-    check, template tokens added when resize_vocab allows) and `encode_inputs` (every refusal, the same
-    cache); or, when training would read tokenized_path, its first sequences."""
+    """The first `n` examples and the dataset's statistics, through training's own step, `prepare_data` (every
+    check and refusal, template tokens added when resize_vocab allows, the same cache); or, when training
+    would read tokenized_path, its first sequences."""
     # The stages that can read tokenized_path are exactly those whose data `prepare_data` encodes.
     if not cfg.finetune.needs().tokenized_path:
         shown = "/".join(need.name for need in STAGE_NEEDS.values() if need.tokenized_path)
         raise UserError(f"preview-data shows the data of stages {shown}; stage {cfg.finetune.stage}'s examples "
                         f"are tokenized by its trainer", field="stage")
     lines = []
+    prepared = prepare_data(cfg)
     if reads_tokenized_path(cfg):
-        prepared = prepare_data(cfg)
-        for i, feature in enumerate(prepared.train[:n]):
+        for i in range(min(n, len(prepared.train))):
+            feature = prepared.train[i]
             lines += _example_lines(prepared.tokenizer, f"{cfg.data.tokenized_path} sequence {i}",
                                     feature["input_ids"], feature["labels"], color)
     else:
-        inputs = load_inputs(cfg)
-        prepared = encode_inputs(cfg, inputs)
-        for example in inputs.train[:n]:
-            encoded = encode_one(example, inputs.tokenizer, inputs.template, inputs.options)
+        examples = first_examples(cfg, n)
+        for example, encoded in zip(examples, encode_examples(examples, prepared.tokenizer, prepared.template,
+                                                              prepared.options)):
             title = f"{example.source}{' · TRUNCATED' if encoded.truncated else ''}"
-            lines += _example_lines(inputs.tokenizer, title, encoded.input_ids, encoded.labels, color)
+            lines += _example_lines(prepared.tokenizer, title, encoded.input_ids, encoded.labels, color)
     legend = "green" if color else f"{_OPEN}…{_CLOSE}"
     template = prepared.template
     lines.append(f"template: {template.name if template else 'tokenizer chat_template'}; trained tokens in "

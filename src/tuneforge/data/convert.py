@@ -12,7 +12,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import ExampleKind, StageNeeds, stages_taking
 from tuneforge.core.errors import UserError
 from tuneforge.core.registry import Registry

@@ -1,27 +1,31 @@
-"""Encoding a whole list of examples: in parallel, cached by content, with statistics and the refusals that
-protect a run (nothing would be trained; the end-of-turn token would never be learned)."""
+"""Encoding a whole split: a batched `Dataset.map` over the memory-mapped raw rows (in
+`preprocessing_num_workers` processes), then the refusals that protect a run (a bad row or a missing column,
+nothing to train, an end-of-turn token never learned), packing or grouping, and the statistics.
+
+Every step reads and writes Arrow files in `folder`; only per-row numbers (status, lengths) are held in
+memory, as numpy arrays.
+"""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.data.example import Conversation, Example, Text
+from tuneforge.data.load import RawData, raise_bad_rows
+from tuneforge.encode.batch import BAD_ROW, KEPT, encode_batch, encoded_features, error_from_json
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
-from tuneforge.encode.packing import pack
-from tuneforge.encode.pretrain import encode_text, group_blocks
-from tuneforge.encode.supervised import Encoded, encode_conversation
+from tuneforge.encode.packing import pack_table
+from tuneforge.encode.pretrain import group_table
 from tuneforge.templates.render import closing_token_ids
 from tuneforge.templates.spec import TemplateSpec
 
 log = get_logger()
-CACHE_VERSION = "1"
+
+# Below this many rows, starting worker processes costs more than it saves; the bar stays quiet too.
+PARALLEL_MIN_EXAMPLES = 1000
 
 
 @dataclass(frozen=True)
@@ -40,131 +44,101 @@ class EncodeStats:
                 f"cutoff_len; {self.dropped_no_labels} dropped with nothing to train")
 
 
-def encode_one(example: Example, tokenizer, template: TemplateSpec | None, options: EncodeOptions) -> Encoded:
-    if isinstance(example, Text):
-        return encode_text(example, tokenizer, options.cutoff_len, options.packing)
-    if isinstance(example, Conversation):
-        return encode_conversation(example, tokenizer, template, options)
-    raise UserError(f"{type(example).__name__} examples are not encoded as sequences (this encoder takes text "
-                    f"and conversations, not {options.kind.value} examples)")
-
-
-def _encode_located(example: Example, tokenizer, template, options) -> Encoded:
-    """encode_one, with any user error re-raised at the example's file and row."""
-    try:
-        return encode_one(example, tokenizer, template, options)
-    except UserError as exc:
-        raise example.source.locate(exc) from None
-
-
-def _encode_chunk(args: tuple) -> list[Encoded]:
-    examples, tokenizer, template, options = args
-    return [_encode_located(e, tokenizer, template, options) for e in examples]
-
-
-# Below this many examples, starting worker processes costs more than it saves.
-PARALLEL_MIN_EXAMPLES = 1000
-
-
-# Rows per unit of work: small enough for a live progress bar, large enough that handing chunks to worker
-# processes costs little.
-CHUNK_ROWS = 2000
-
-
-def _progress(total: int):
-    """A bar with rows/s on stderr, for data sets big enough to take a while (the demo's stay silent)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="encoding", unit=" rows", disable=total < PARALLEL_MIN_EXAMPLES)
-
-
-def _encode_rows(examples: list[Example], tokenizer, template, options, workers: int) -> list[Encoded]:
-    parallel = workers > 1 and len(examples) >= PARALLEL_MIN_EXAMPLES
-    size = min(CHUNK_ROWS, -(-len(examples) // (workers * 4))) if parallel else CHUNK_ROWS
-    chunks = [(examples[i:i + size], tokenizer, template, options) for i in range(0, len(examples), size)]
-    out: list[Encoded] = []
-    with _progress(len(examples)) as bar:
-        if not parallel:
-            for chunk in chunks:
-                out += _encode_chunk(chunk)
-                bar.update(len(chunk[0]))
-            return out
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # fork: workers inherit the loaded libraries instead of importing them again.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for encoded in pool.map(_encode_chunk, chunks):  # in order, as each chunk is done
-                out += encoded
-                bar.update(len(encoded))
-    return out
-
-
-def _fingerprint(examples: list[Example], tokenizer, template: TemplateSpec | None,
-                 options: EncodeOptions) -> str:
-    digest = hashlib.sha256()
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    parts = [CACHE_VERSION, json.dumps(dataclasses.asdict(options), sort_keys=True),
-             backend.to_str() if backend is not None else repr(tokenizer.get_vocab()),
-             template.chat_template if template else (tokenizer.chat_template or "")]
-    for part in parts:
-        digest.update(part.encode("utf-8"))
-    for example in examples:
-        digest.update(json.dumps(dataclasses.asdict(example), sort_keys=True, ensure_ascii=False).encode())
-    return digest.hexdigest()[:24]
-
-
-def default_cache_root() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tuneforge" / "encoded"
-
-
 def _stop_token_ids(tokenizer, template: TemplateSpec | None) -> set[int]:
     if template is None:  # the tokenizer's own template: any of its special tokens may close a turn
         return closing_token_ids(tokenizer)
     return set(template.stop_token_ids(tokenizer))
 
 
-def _check_trainable(features: list[dict], tokenizer, template, options: EncodeOptions) -> None:
-    if not features:
+def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: int, batch_size: int,
+         folder: Path):
+    import datasets
+
+    parallel = workers > 1 and len(data) >= PARALLEL_MIN_EXAMPLES
+    quiet = len(data) < PARALLEL_MIN_EXAMPLES
+    if quiet:
+        datasets.disable_progress_bars()
+    try:
+        return data.rows.map(
+            encode_batch, batched=True, batch_size=batch_size, num_proc=workers if parallel else None,
+            fn_kwargs={"specs": data.specs, "tokenizer": tokenizer, "template": template, "options": options},
+            remove_columns=data.rows.column_names, features=encoded_features(),
+            cache_file_name=str(folder / f"encoded-{uuid.uuid4().hex[:8]}.arrow"), load_from_cache_file=False,
+            new_fingerprint=uuid.uuid4().hex, desc="encoding")  # a fresh file: this run's own encoding
+    finally:
+        if quiet:
+            datasets.enable_progress_bars()
+
+
+def _check_rows(data: RawData, mapped, status) -> None:
+    """A column no row has, else the first bad rows (file:row), as one UserError."""
+    import numpy as np
+
+    sources = np.asarray(mapped.data.column("_source"))
+    seen_bits = np.asarray(mapped.data.column("_seen"))
+    seen = {int(s): int(np.bitwise_or.reduce(seen_bits[sources == s])) for s in np.unique(sources[status != BAD_ROW])}
+    bad = np.flatnonzero(status == BAD_ROW)
+    errors = [error_from_json(mapped.data.column("_error")[int(i)].as_py()) for i in bad[:4]]
+    raise_bad_rows(data, seen, errors, len(bad))
+
+
+def _check_trainable(mapped, kept, tokenizer, template, options: EncodeOptions) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(kept):
         raise UserError("no example has a token to train on (all were empty or cut away); check cutoff_len "
                         "and the data", field="dataset")
     if options.kind is ExampleKind.CONVERSATION and not options.train_on_prompt:
         stops = _stop_token_ids(tokenizer, template)
-        if stops and not any(tok in stops for f in features for tok in f["labels"] if tok != IGNORE_INDEX):
+        labels = pc.list_flatten(mapped.data.column("labels"))
+        if stops and not pc.any(pc.is_in(labels, value_set=pa.array(sorted(stops), pa.int32()))).as_py():
             names = ", ".join(tokenizer.convert_ids_to_tokens(sorted(stops)))
             raise UserError(f"the end-of-turn token ({names}) is never trained, so the model would not learn "
                             f"to stop; check the template and cutoff_len", field="template")
 
 
-def encode_dataset(examples: list[Example], tokenizer, template: TemplateSpec | None, options: EncodeOptions,
-                   *, workers: int = 1, cache_root: Path | None = None,
-                   overwrite_cache: bool = False) -> tuple[list[dict], EncodeStats]:
-    """Training features for `examples` (packed/grouped as the options say) and what happened to them."""
-    cache_file = None
-    if cache_root is not None:
-        cache_file = Path(cache_root) / f"{_fingerprint(examples, tokenizer, template, options)}.json"
-        if cache_file.is_file() and not overwrite_cache:
-            cached = json.loads(cache_file.read_text())
-            log.info("using cached encoding %s", cache_file)
-            return cached["features"], EncodeStats(**cached["stats"])
-    encoded = _encode_rows(examples, tokenizer, template, options, workers)
-    kept = [{"input_ids": e.input_ids, "labels": e.labels} for e in encoded
-            if any(t != IGNORE_INDEX for t in e.labels)]
-    _check_trainable(kept, tokenizer, template, options)
-    if options.kind is ExampleKind.TEXT and options.packing:
-        features = group_blocks(kept, options.cutoff_len)
-    elif options.packing:
-        features = pack(kept, options.cutoff_len, neat=options.neat_packing)
+def _lengths(table):
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.list_value_length(table.data.column("input_ids")).fill_null(0), dtype=np.int64)
+
+
+def _label_tokens(table) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.not_equal(pc.list_flatten(table.data.column("labels")), IGNORE_INDEX)).as_py() or 0)
+
+
+def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, options: EncodeOptions, *,
+                   folder: Path, workers: int = 1, batch_size: int = 1000):
+    """(features, stats): training features for the raw rows (packed/grouped as the options say), a
+    memory-mapped Dataset in `folder`, and what happened to the rows. Raises the data's user errors."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    folder = Path(folder)
+    mapped = _map(data, tokenizer, template, options, workers, batch_size, folder)
+    status = np.asarray(mapped.data.column("_status"))
+    _check_rows(data, mapped, status)
+    kept_rows = np.flatnonzero(status == KEPT)
+    _check_trainable(mapped, kept_rows, tokenizer, template, options)
+    truncated = int(pc.sum(mapped.data.column("_truncated")).as_py() or 0)
+    if options.packing:
+        if options.kind is ExampleKind.TEXT:
+            kept = mapped if len(kept_rows) == len(mapped) else mapped.select(kept_rows)
+            features = group_table(kept, options.cutoff_len, folder / "grouped.arrow")
+        else:
+            features = pack_table(mapped, kept_rows.tolist(), _lengths(mapped)[kept_rows].tolist(),
+                                  options.cutoff_len, options.neat_packing, folder / "packed.arrow")
+        lengths, label_tokens = _lengths(features), _label_tokens(features)
     else:
-        features = kept
-    lengths = [len(f["input_ids"]) for f in features]
-    stats = EncodeStats(examples=len(examples), dropped_no_labels=len(encoded) - len(kept),
-                        truncated=sum(e.truncated for e in encoded), sequences=len(features),
-                        max_tokens=max(lengths), mean_tokens=sum(lengths) / len(lengths),
-                        label_tokens=sum(t != IGNORE_INDEX for f in features for t in f["labels"]))
-    if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"features": features, "stats": dataclasses.asdict(stats)}))
-        os.replace(tmp, cache_file)
+        features = mapped if len(kept_rows) == len(mapped) else mapped.select(kept_rows)
+        features = features.select_columns(["input_ids", "labels"])
+        # rows not kept have empty labels: counting over the whole map is counting over the kept rows
+        lengths, label_tokens = _lengths(mapped)[kept_rows], _label_tokens(mapped)
+    stats = EncodeStats(examples=len(data), dropped_no_labels=int((status != KEPT).sum()), truncated=truncated,
+                        sequences=len(features), max_tokens=int(lengths.max()), mean_tokens=float(lengths.mean()),
+                        label_tokens=label_tokens)
     return features, stats

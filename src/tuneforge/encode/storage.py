@@ -7,17 +7,19 @@ from pathlib import Path
 from tuneforge.core.errors import UserError
 
 
-def save_encoded(path: str | Path, train: list[dict], evaluation: list[dict] | None) -> Path:
-    from datasets import Dataset, DatasetDict
+def save_encoded(path: str | Path, train, evaluation) -> Path:
+    """Save encoded Datasets (train, and validation when given)."""
+    from datasets import DatasetDict
 
-    splits = {"train": Dataset.from_list(train)}
-    if evaluation:
-        splits["validation"] = Dataset.from_list(evaluation)
+    splits = {"train": train}
+    if evaluation is not None:
+        splits["validation"] = evaluation
     DatasetDict(splits).save_to_disk(str(path))
     return Path(path)
 
 
-def load_encoded(path: str | Path) -> tuple[list[dict], list[dict] | None]:
+def load_encoded(path: str | Path):
+    """(train, validation or None) as memory-mapped Datasets."""
     from datasets import DatasetDict, load_from_disk
 
     try:
@@ -28,5 +30,4 @@ def load_encoded(path: str | Path) -> tuple[list[dict], list[dict] | None]:
         raise UserError("encoded dataset has no 'train' split", file=str(path), field="tokenized_path")
     if "input_ids" not in stored["train"].column_names or "labels" not in stored["train"].column_names:
         raise UserError("encoded dataset lacks input_ids/labels columns", file=str(path), field="tokenized_path")
-    evaluation = stored["validation"].to_list() if "validation" in stored else None
-    return stored["train"].to_list(), evaluation
+    return stored["train"], stored["validation"] if "validation" in stored else None

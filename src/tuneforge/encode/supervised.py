@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tuneforge.data.example import Conversation
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
-from tuneforge.templates.render import render, with_default_system
+from tuneforge.templates.render import Rendered, render, with_default_system
 from tuneforge.templates.spec import TemplateSpec
 
 
@@ -62,10 +62,19 @@ def truncate(ids: list[int], mask: list[int], cutoff: int) -> tuple[list[int], l
     return prompt + answer, [0] * len(prompt) + [1] * len(answer), True
 
 
+def render_input(example: Conversation, options: EncodeOptions) -> tuple[list[dict], list[dict] | None]:
+    """(messages, tools) as the template renders them: the default system prompt added when it has none."""
+    return with_default_system(example.messages, options.default_system), list(example.tools) if example.tools else None
+
+
 def encode_conversation(example: Conversation, tokenizer, template: TemplateSpec | None,
                         options: EncodeOptions) -> Encoded:
-    rendered = render(tokenizer, with_default_system(example.messages, options.default_system),
-                      template=template, tools=list(example.tools) if example.tools else None)
+    messages, tools = render_input(example, options)
+    return from_rendered(render(tokenizer, messages, template=template, tools=tools), options)
+
+
+def from_rendered(rendered: Rendered, options: EncodeOptions) -> Encoded:
+    """A rendered conversation cut to cutoff_len, with labels on the tokens it trains."""
     ids, mask, truncated = truncate(list(rendered.input_ids), list(rendered.assistant_mask), options.cutoff_len)
     if options.mask_history:
         runs = assistant_runs(mask)

@@ -54,11 +54,54 @@ def render(tokenizer: Any, messages: Messages, *, template: TemplateSpec | None,
                                   template_kwargs)
     out = _apply(tokenizer, messages, chat_template, name, tools, add_generation_prompt, template_kwargs,
                  tokenize=True)
-    rendered = Rendered(list(out["input_ids"]), list(out["assistant_masks"]))
+    rendered = _checked(Rendered(list(out["input_ids"]), list(out["assistant_masks"])), messages, name)
+    if isinstance(rendered, UserError):
+        raise rendered
+    return rendered
+
+
+def render_batch(tokenizer: Any, conversations: Sequence[Messages], *, template: TemplateSpec | None,
+                 tools: Sequence[Tools]) -> list[Rendered | UserError]:
+    """`render` for many conversations: each one's Rendered, or its UserError in its place. Conversations
+    without tools whose template marks its trained spans go through one batched `apply_chat_template` call
+    (one tokenizer call for all: the bulk of encoding's time); the others, and any batch the template
+    refuses, one by one through `render`."""
+    _check_fast(tokenizer)
+    out: list[Rendered | UserError | None] = [None] * len(conversations)
+    batched: list[int] = []
+    chat_template = name = None
+    for i, (messages, row_tools) in enumerate(zip(conversations, tools)):
+        try:
+            chat_template, name = _chat_template(tokenizer, template, messages, row_tools)
+        except UserError as exc:
+            out[i] = exc
+            continue
+        if not row_tools and has_generation_markers(chat_template):
+            batched.append(i)
+    if len(batched) > 1 and chat_template is not None:
+        try:
+            encoded = _apply(tokenizer, [list(conversations[i]) for i in batched], chat_template, name, None,
+                             False, None, tokenize=True)
+        except UserError:
+            encoded = None  # some conversation the template refuses: find it below, one by one
+        if encoded is not None:
+            for k, i in enumerate(batched):
+                out[i] = _checked(Rendered(list(encoded["input_ids"][k]), list(encoded["assistant_masks"][k])),
+                                  conversations[i], name)
+    for i, messages in enumerate(conversations):
+        if out[i] is None:
+            try:
+                out[i] = render(tokenizer, messages, template=template, tools=tools[i])
+            except UserError as exc:
+                out[i] = exc
+    return out  # type: ignore[return-value]
+
+
+def _checked(rendered: Rendered, messages: Messages, name: str) -> Rendered | UserError:
     if not any(rendered.assistant_mask) and any(m.get("role") == "assistant" for m in messages):
         # transformers drops a span whose first character maps to no token (tokenizers that discard whitespace)
-        raise UserError(f"{name} rendered the assistant turns, but this tokenizer's offsets do not map them back "
-                        "to tokens; use another template or tokenizer", field="template")
+        return UserError(f"{name} rendered the assistant turns, but this tokenizer's offsets do not map them back "
+                         "to tokens; use another template or tokenizer", field="template")
     return rendered
 
 
@@ -127,8 +170,10 @@ def _apply(tokenizer: Any, messages: Messages, chat_template: str, name: str, to
         kwargs |= {"return_dict": True, "return_assistant_tokens_mask": has_generation_markers(chat_template),
                    "tokenizer_kwargs": {"verbose": False}}
     try:
+        conversation = ([[dict(m) for m in c] for c in messages] if messages and isinstance(messages[0], list)
+                        else [dict(m) for m in messages])
         return tokenizer.apply_chat_template(
-            [dict(m) for m in messages], chat_template=chat_template, tools=list(tools) if tools else None,
+            conversation, chat_template=chat_template, tools=list(tools) if tools else None,
             tokenize=tokenize, add_generation_prompt=add_generation_prompt, **kwargs)
     except jinja2.TemplateError as exc:
         raise UserError(f"{name} cannot render this conversation: {exc}", field="messages") from None

@@ -1,10 +1,13 @@
-"""Everything before the model loads: template, data, tokenizer, encoding. `load_inputs` is the one step
-every stage and `tuneforge preview-data` go through (so the preview shows exactly what training sees, and
-refuses what training refuses); `prepare_data` encodes its result for pt/sft. All user errors surface here,
-before any heavy work."""
+"""Everything before the model loads: template, data, tokenizer, encoding. `load_inputs` is the step every
+stage that trains on examples and `tuneforge preview-data` go through (so the preview shows exactly what
+training sees, and refuses what training refuses); `prepare_data` gives pt/sft their encoded features, from
+the encoded-data cache when the same inputs were encoded before (then no data file is even read). All user
+errors surface here, before any heavy work."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +15,10 @@ from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Example
-from tuneforge.data.load import load_data
-from tuneforge.encode.dataset import EncodeStats, default_cache_root, encode_dataset
+from tuneforge.data.identity import data_identity
+from tuneforge.data.load import examples, load_data, load_raw, resolve_specs
+from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, encoding_key
+from tuneforge.encode.dataset import EncodeStats, encode_dataset
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.storage import load_encoded, save_encoded
 from tuneforge.model.load import check_model_path, load_tokenizer
@@ -40,8 +45,8 @@ class PreparedData:
     tokenizer: object
     template: TemplateSpec | None
     options: EncodeOptions
-    train: list[dict]
-    eval: list[dict] | None
+    train: object  # a memory-mapped datasets.Dataset of input_ids/labels (position_ids when neat-packed)
+    eval: object | None
     train_stats: EncodeStats | None
     added_tokens: tuple[str, ...]
 
@@ -108,23 +113,56 @@ def load_inputs(cfg: RunConfig) -> Inputs:
                   added)
 
 
-def encode_inputs(cfg: RunConfig, inputs: Inputs) -> PreparedData:
-    """pt/sft features of the inputs (cached by content), with the refusals that protect a run."""
-    cache_root = Path(cfg.model.cache_dir) / "tuneforge_encoded" if cfg.model.cache_dir else default_cache_root()
-    workers = worker_count(cfg.data.preprocessing_num_workers)
+def cache_for(cfg: RunConfig) -> EncodedCache:
+    return EncodedCache(Path(cfg.model.cache_dir) / "tuneforge_encoded" if cfg.model.cache_dir
+                        else default_cache_root())
 
-    def encode(examples):
-        return encode_dataset(examples, inputs.tokenizer, inputs.template, inputs.options, workers=workers,
-                              cache_root=cache_root, overwrite_cache=cfg.data.overwrite_cache)
 
-    train, stats = encode(inputs.train)
-    log.info("train data: %s", stats.summary())
-    evaluation = None
-    if inputs.eval:
-        evaluation, eval_stats = encode(inputs.eval)
-        log.info("eval data: %s", eval_stats.summary())
-    return PreparedData(inputs.tokenizer, inputs.template, inputs.options, train, evaluation, stats,
-                        inputs.added_tokens)
+def _encode(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
+            cache: EncodedCache, key: str) -> Encoded:
+    stage = cfg.finetune.needs()
+    work = cache.work_folder()
+    try:
+        raw = load_raw(cfg.data, stage=stage, seed=cfg.train.seed, folder=work / "raw")
+
+        def encode(data, name: str):
+            return encode_dataset(data, tokenizer, template, options, folder=work / name,
+                                  workers=worker_count(cfg.data.preprocessing_num_workers),
+                                  batch_size=cfg.data.preprocessing_batch_size)
+
+        train, stats = encode(raw.train, "train")
+        evaluation, eval_stats = encode(raw.eval, "eval") if raw.eval is not None else (None, None)
+        return cache.store(key, train, evaluation, {
+            "train": dataclasses.asdict(stats), "eval": dataclasses.asdict(eval_stats) if eval_stats else None})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def encode_cached(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions) -> Encoded:
+    """The pt/sft features of the run's data: from the cache when these inputs were encoded before (one log
+    line says so), else encoded now and cached. One process encodes; others asking for the same key wait."""
+    stage = cfg.finetune.needs()
+    specs, eval_specs = resolve_specs(cfg.data, stage)
+    cache = cache_for(cfg)
+    key = encoding_key(data_identity(cfg.data, specs, eval_specs, stage, cfg.train.seed), tokenizer, template,
+                       options)
+    with cache.lock(key):
+        hit = None if cfg.data.overwrite_cache else cache.load(key)
+        if hit is not None:
+            log.info("data: reusing the encoding cached in %s (%d train sequences); nothing re-encoded",
+                     hit.folder, len(hit.train))
+            return hit
+        return _encode(cfg, tokenizer, template, options, cache, key)
+
+
+def first_examples(cfg: RunConfig, n: int) -> list[Example]:
+    """The first `n` training examples, in training's order (previews)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tuneforge-rows-") as folder:
+        raw = load_raw(cfg.data, stage=cfg.finetune.needs(), seed=cfg.train.seed, folder=Path(folder))
+        head = dataclasses.replace(raw.train, rows=raw.train.rows.select(range(min(n, len(raw.train)))))
+        return examples(head)
 
 
 def reads_tokenized_path(cfg: RunConfig) -> bool:
@@ -148,7 +186,17 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     encoded (and saved to tokenized_path on its first run, `training.encode_only`)."""
     if reads_tokenized_path(cfg):
         return _from_tokenized_path(cfg)
-    prepared = encode_inputs(cfg, load_inputs(cfg))
+    stage = cfg.finetune.needs()
+    _check_paths(cfg)
+    template = stage_template(cfg)
+    resolve_specs(cfg.data, stage)  # unknown datasets and dataset/stage mismatches before the tokenizer loads
+    tokenizer, added = _tokenizer_for(cfg, template)
+    options = EncodeOptions.from_config(cfg.data, stage)
+    encoded = encode_cached(cfg, tokenizer, template, options)
+    stats = EncodeStats(**encoded.stats["train"])
+    log.info("train data: %s", stats.summary())
+    if encoded.stats.get("eval"):
+        log.info("eval data: %s", EncodeStats(**encoded.stats["eval"]).summary())
     if cfg.data.tokenized_path:
-        save_encoded(cfg.data.tokenized_path, prepared.train, prepared.eval)
-    return prepared
+        save_encoded(cfg.data.tokenized_path, encoded.train, encoded.eval)
+    return PreparedData(tokenizer, template, options, encoded.train, encoded.eval, stats, added)

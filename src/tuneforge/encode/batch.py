@@ -1,0 +1,97 @@
+"""One batch of raw rows → training features: the function the encoding map runs in its worker processes
+(and streaming runs on the fly). Rows are converted (`data.convert.convert_batch`), conversations rendered in
+one batched template call (`templates.render.render_batch`), texts tokenised in one tokenizer call; a bad row
+becomes an error in its place, so one pass over the data finds every bad row.
+
+Output columns, one row per input row: `input_ids`, `labels` (empty unless kept), `_status` (KEPT,
+NOTHING_TRAINED or BAD_ROW), `_truncated`, `_error` (a bad row's error as JSON), `_source` and `_seen` (the
+ORed column bits of the row's dataset in this batch, for the missing-column check).
+"""
+from __future__ import annotations
+
+import json
+
+from tuneforge.config.stages import ExampleKind
+from tuneforge.core.errors import UserError
+from tuneforge.data.convert import convert_batch
+from tuneforge.data.example import Conversation, Text
+from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
+from tuneforge.encode.supervised import Encoded, from_rendered, render_input
+from tuneforge.templates.render import render_batch
+
+KEPT, NOTHING_TRAINED, BAD_ROW = 0, 1, 2
+
+
+def encoded_features():
+    from datasets import Features, Sequence, Value
+
+    return Features({"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")),
+                     "_status": Value("int8"), "_truncated": Value("bool"), "_error": Value("string"),
+                     "_source": Value("int32"), "_seen": Value("int64")})
+
+
+def error_json(error: UserError) -> str:
+    return json.dumps([error.message, error.file, error.row, error.field])
+
+
+def error_from_json(text: str) -> UserError:
+    message, file, row, field = json.loads(text)
+    return UserError(message, file=file, row=row, field=field)
+
+
+def _texts(examples: list[Text], tokenizer, options: EncodeOptions) -> list[Encoded]:
+    # verbose=False: cut to cutoff_len (or grouped) here, so "longer than model_max_length" would mislead.
+    ids = tokenizer([e.text for e in examples], add_special_tokens=True, verbose=False)["input_ids"]
+    out = []
+    for row in ids:
+        row = list(row) + [tokenizer.eos_token_id]
+        truncated = not options.packing and len(row) > options.cutoff_len
+        if truncated:
+            row = row[:options.cutoff_len]
+        out.append(Encoded(row, list(row), truncated))
+    return out
+
+
+def _conversations(examples: list[Conversation], tokenizer, template, options: EncodeOptions
+                   ) -> list[Encoded | UserError]:
+    inputs = [render_input(e, options) for e in examples]
+    rendered = render_batch(tokenizer, [m for m, _ in inputs], template=template, tools=[t for _, t in inputs])
+    return [r if isinstance(r, UserError) else from_rendered(r, options) for r in rendered]
+
+
+def encode_examples(examples: list, tokenizer, template, options: EncodeOptions) -> list[Encoded | UserError]:
+    """Encoded features of converted examples (each user error placed at its example's file and row)."""
+    if options.kind is ExampleKind.TEXT:
+        encoded: list = _texts(examples, tokenizer, options)
+    elif options.kind is ExampleKind.CONVERSATION:
+        encoded = _conversations(examples, tokenizer, template, options)
+    else:
+        raise UserError(f"{options.kind.value} examples are not encoded as sequences (this encoder takes text and "
+                        f"conversations)")
+    return [e.source.locate(r) if isinstance(r, UserError) else r for e, r in zip(examples, encoded)]
+
+
+def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options: EncodeOptions) -> dict[str, list]:
+    """The encoding map's function (batched): raw rows in, one feature row (or its error) per row out."""
+    converted = convert_batch(batch, specs, options.kind)
+    good = [i for i, item in enumerate(converted.examples) if not isinstance(item, UserError)]
+    results: list = list(converted.examples)
+    for i, encoded in zip(good, encode_examples([results[i] for i in good], tokenizer, template, options)):
+        results[i] = encoded
+    out: dict[str, list] = {"input_ids": [], "labels": [], "_status": [], "_truncated": [], "_error": [],
+                            "_source": list(batch["_source"]),
+                            "_seen": [converted.seen.get(s, 0) for s in batch["_source"]]}
+    for item in results:
+        if isinstance(item, UserError):
+            status, ids, labels, truncated, error = BAD_ROW, [], [], False, error_json(item)
+        else:
+            trained = any(t != IGNORE_INDEX for t in item.labels)
+            status = KEPT if trained else NOTHING_TRAINED
+            ids, labels = (item.input_ids, item.labels) if trained else ([], [])
+            truncated, error = item.truncated, None
+        out["input_ids"].append(ids)
+        out["labels"].append(labels)
+        out["_status"].append(status)
+        out["_truncated"].append(truncated)
+        out["_error"].append(error)
+    return out
