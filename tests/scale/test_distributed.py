@@ -67,7 +67,9 @@ def test_two_processes_follow_the_single_process_loss_curve(ddp_run):
 
 def test_data_encoded_once_and_checkpoints_saved_once(ddp_run):
     root, _, ddp, result, _ = ddp_run
-    assert len(list((root / "cache" / "tuneforge" / "encoded").glob("*.json"))) == 1
+    cached = root / "cache" / "tuneforge" / "encoded"
+    entries = [p.name for p in cached.iterdir() if p.is_dir()]
+    assert len(entries) == 1 and (cached / entries[0] / "stats.json").is_file()  # one entry, no work left over
     assert sorted(p.name for p in ddp.glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-6"]
     rows = [json.loads(line) for line in (ddp / "trainer_log.jsonl").read_text().splitlines()]
     steps = [row["current_steps"] for row in rows if "loss" in row]

@@ -36,7 +36,9 @@ class DataConfig:
     overwrite_cache: bool = option(False, "Re-encode even if an encoded copy is cached.")
     tokenized_path: str | None = option(None, "Save the encoded dataset here, or load it from here if it "
                                               "exists (then the raw data is not read).")
-    streaming: bool = option(False, "Stream datasets instead of loading them (not supported yet).")
+    streaming: bool = option(False, "Read and encode the datasets lazily while training (flat memory for any "
+                                    "size); needs max_steps.")
+    buffer_size: int = option(16384, "Rows in the shuffle buffer of a stream (streaming).")
     ignore_pad_token_for_loss: bool = option(True, "Pad tokens never count in the loss.")
 
     def dataset_names(self) -> list[str]:
@@ -65,7 +67,14 @@ class DataConfig:
         if self.max_samples is not None and self.max_samples < 1:
             out.append(("max_samples", "must be a positive number"))
         if self.streaming:
-            out.append(("streaming", "not supported yet"))
+            if self.val_size and (self.val_size < 1 or self.val_size != int(self.val_size)):
+                out.append(("val_size", "must be a whole number of rows with streaming (a stream's size is not "
+                                        "known, so no fraction of it can be held out)"))
+            if self.tokenized_path:
+                out.append(("tokenized_path", "cannot be used with streaming (a stream is encoded while training "
+                                              "reads it, never stored)"))
+            if self.buffer_size < 1:
+                out.append(("buffer_size", "must be at least 1"))
         try:
             weights = self.interleave_weights()
         except ValueError:

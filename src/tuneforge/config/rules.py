@@ -58,6 +58,14 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
     if kind is ExampleKind.TEXT and (data.train_on_prompt or data.mask_history):
         out.append(("train_on_prompt" if data.train_on_prompt else "mask_history",
                     f"has no meaning for stage {finetune.stage} (every token is trained)"))
+    if data.streaming:
+        if train.max_steps <= 0:
+            out.append(("max_steps", "is required with streaming (a stream's length is not known, so epochs "
+                                     "cannot be counted); set max_steps"))
+        if finetune.stage in STAGE_NEEDS and not STAGE_NEEDS[finetune.stage].tokenized_path:
+            taking = "/".join(n for n, need in STAGE_NEEDS.items() if need.tokenized_path)
+            out.append(("streaming", f"is supported for stages {taking}, whose data tuneforge encodes; stage "
+                                     f"{finetune.stage}'s trainer reads its examples whole"))
     if finetune.finetuning_type != "lora":
         for key in ("use_dora", "use_rslora", "pissa_init"):
             if getattr(finetune, key):

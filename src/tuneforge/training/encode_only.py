@@ -7,7 +7,7 @@ from pathlib import Path
 from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
 from tuneforge.training.prepare import prepare_data
-from tuneforge.training.setup import main_process_first, use_gpu
+from tuneforge.training.setup import main_process_first, use_gpu, world_size
 
 log = get_logger()
 
@@ -17,10 +17,15 @@ def encodes_only(cfg: RunConfig) -> bool:
 
 
 def encode_only(cfg: RunConfig) -> Path:
-    """Encode (on the main process; the other ranks wait) and save to tokenized_path."""
-    with main_process_first(cfg, use_gpu(cfg)) as is_main:
-        if is_main:
-            prepare_data(cfg)  # writes tokenized_path, every data error first
+    """Encode (on the main process; the other ranks wait) and save to tokenized_path. One process encodes
+    before torch is imported, as training does (`stages.lm._prepare`)."""
+    if world_size() <= 1:
+        prepare_data(cfg)  # writes tokenized_path, every data error first
+        use_gpu(cfg)  # the machine's checks of the config, as a training run would make them
+    else:
+        with main_process_first(cfg, use_gpu(cfg)) as is_main:
+            if is_main:
+                prepare_data(cfg)
     path = Path(cfg.data.tokenized_path)
     log.info("encoded dataset saved to %s; train with `tokenized_path: %s`", path, path)
     return path

@@ -155,6 +155,29 @@ def encode_cached(cfg: RunConfig, tokenizer, template: TemplateSpec | None, opti
         return _encode(cfg, tokenizer, template, options, cache, key)
 
 
+def _streamed(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
+              added: tuple[str, ...]) -> PreparedData:
+    """streaming: every row checked first (a bad row stops the run here, by file:row), then a train stream
+    encoded as the Trainer reads it; the eval rows (val_size of them, or eval_dataset) encoded now."""
+    from datasets import Dataset
+
+    from tuneforge.data.stream import load_streams, validate_streams
+    from tuneforge.encode.stream import encode_stream
+
+    stage = cfg.finetune.needs()
+    checked = validate_streams(cfg.data, stage=stage)
+    streams = load_streams(cfg.data, stage=stage, seed=cfg.train.seed, buffer_size=cfg.data.buffer_size)
+    batch = cfg.data.preprocessing_batch_size
+    train = encode_stream(streams.train, tokenizer, template, options, batch)
+    evaluation = None
+    if streams.eval is not None:
+        rows = list(encode_stream(streams.eval, tokenizer, template, options, batch))
+        evaluation = Dataset.from_list(rows) if rows else None
+    log.info("streaming: %d rows checked; the training stream is encoded as it is read (shuffle buffer %d rows)",
+             checked, cfg.data.buffer_size)
+    return PreparedData(tokenizer, template, options, train, evaluation, None, added)
+
+
 def first_examples(cfg: RunConfig, n: int) -> list[Example]:
     """The first `n` training examples, in training's order (previews)."""
     import tempfile
@@ -192,6 +215,8 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     resolve_specs(cfg.data, stage)  # unknown datasets and dataset/stage mismatches before the tokenizer loads
     tokenizer, added = _tokenizer_for(cfg, template)
     options = EncodeOptions.from_config(cfg.data, stage)
+    if cfg.data.streaming:
+        return _streamed(cfg, tokenizer, template, options, added)
     encoded = encode_cached(cfg, tokenizer, template, options)
     stats = EncodeStats(**encoded.stats["train"])
     log.info("train data: %s", stats.summary())

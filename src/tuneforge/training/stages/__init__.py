@@ -4,24 +4,31 @@ example, packing default, template, tokenized_path) is declared beside its name 
 `run_training` is the one entry (CLI and Python API)."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.core.registry import Registry
 from tuneforge.training.encode_only import encode_only, encodes_only
-from tuneforge.training.stages import dpo, kto, lm, ppo, rm
 
 Recipe = Callable[[RunConfig], RunDir]
 
-RECIPES: Registry[Recipe] = Registry("stage", {
-    "pt": lm.run, "sft": lm.run, "rm": rm.run, "dpo": dpo.run, "kto": kto.run, "ppo": ppo.run,
+# Stage → the module of its recipe, imported when that stage runs: the preference trainers pull in TRL,
+# and an sft run encodes its data before torch is even imported (see lm.run).
+RECIPES: Registry[str] = Registry("stage", {
+    "pt": "lm", "sft": "lm", "rm": "rm", "dpo": "dpo", "kto": "kto", "ppo": "ppo",
 })
+
+
+def recipe_for(stage: str) -> Recipe:
+    module = RECIPES.get_or_raise(stage, field="stage")
+    return importlib.import_module(f"{__name__}.{module}").run
 
 
 def run_training(cfg: RunConfig) -> RunDir | None:
     """The run the config asks for; None when it only encoded data into a new tokenized_path."""
-    recipe = RECIPES.get_or_raise(cfg.finetune.stage, field="stage")
+    recipe = recipe_for(cfg.finetune.stage)
     if cfg.finetune.needs().tokenized_path and encodes_only(cfg):
         encode_only(cfg)
         return None

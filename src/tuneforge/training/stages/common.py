@@ -69,7 +69,7 @@ def start_output(cfg: RunConfig) -> tuple[Path, Path | None]:
     return out, resume
 
 
-def run_info(cfg: RunConfig, train_rows: int, **extra: Any) -> dict:
+def run_info(cfg: RunConfig, train_rows: int | None, **extra: Any) -> dict:
     """tuneforge_run.json: what ran (stage, method, base, template), on how much data, with which libraries;
     `extra` adds a stage's own facts (sft: sequences after packing and the encoding statistics)."""
     import torch
@@ -128,7 +128,7 @@ def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, 
     return RunDir(out)
 
 
-def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int, **extra: Any) -> None:
+def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int | None, **extra: Any) -> None:
     if trainer is None or trainer.is_world_process_zero():
         write_run_files(out, cfg.to_flat(), run_info(cfg, train_rows, **extra))
 

@@ -10,12 +10,9 @@ from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
 from tuneforge.encode.collate import Collator
 from tuneforge.templates.spec import stop_token_ids
-from tuneforge.training.callbacks import JsonlLogCallback
-from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.prepare import PreparedData, prepare_data
 from tuneforge.training.setup import (build_optimizer, main_process_first, training_arguments, use_gpu,
                                       uses_gradient_checkpointing, world_size)
-from tuneforge.training.stages.common import finish_trainer_run, load_policy, start_output, write_run
 
 log = get_logger()
 
@@ -36,20 +33,35 @@ def warn_if_too_big(cfg: RunConfig, on_gpu: bool) -> None:
                     "GPU" if on_gpu else "machine", available / 2**30)
 
 
-def _prepare(cfg: RunConfig, on_gpu: bool) -> tuple[PreparedData, Path | None]:
-    """(encoded data, checkpoint to resume from), done by the main process first across ranks: every data
-    error before output_dir is touched."""
+def _prepare(cfg: RunConfig) -> tuple[PreparedData, bool, Path | None]:
+    """(encoded data, on_gpu, checkpoint to resume from): every data error before output_dir is touched.
+
+    One process encodes before torch is imported (use_gpu imports it): the encoding workers fork from this
+    process, and each would otherwise carry torch and the trainer libraries (~400 MB apiece). The checks
+    that need torch follow the encoding; a config they refuse reruns from the cached encoding. Under
+    torchrun the process group comes first, and the main process encodes while the others wait."""
+    from tuneforge.training.stages.common import start_output
+
+    if world_size() <= 1:
+        prepared = prepare_data(cfg)
+        on_gpu = use_gpu(cfg)
+        _, resume = start_output(cfg)
+        return prepared, on_gpu, resume
+    on_gpu = use_gpu(cfg)
     with main_process_first(cfg, on_gpu):
         prepared = prepare_data(cfg)
         _, resume = start_output(cfg)
-    return prepared, resume
+    return prepared, on_gpu, resume
 
 
 def run(cfg: RunConfig) -> RunDir:
     from transformers import Trainer
 
-    on_gpu = use_gpu(cfg)
-    prepared, resume = _prepare(cfg, on_gpu)
+    from tuneforge.training.callbacks import JsonlLogCallback
+    from tuneforge.training.checkpointing import with_atomic_checkpoints
+    from tuneforge.training.stages.common import finish_trainer_run, load_policy, write_run
+
+    prepared, on_gpu, resume = _prepare(cfg)
     warn_if_too_big(cfg, on_gpu)
     out = Path(cfg.train.output_dir)
     tokenizer, template = prepared.tokenizer, prepared.template  # the template is its chat_template already
@@ -64,8 +76,9 @@ def run(cfg: RunConfig) -> RunDir:
                           optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     stats = prepared.train_stats.__dict__ if prepared.train_stats else None
-    write_run(trainer, cfg, out, stats["examples"] if stats else len(prepared.train),
-              train_sequences=len(prepared.train), train_stats=stats)
+    sequences = None if cfg.data.streaming else len(prepared.train)  # a stream's length is not known
+    write_run(trainer, cfg, out, stats["examples"] if stats else sequences, train_sequences=sequences,
+              train_stats=stats)
     convert_pissa = None
     if cfg.finetune.pissa_init and cfg.finetune.pissa_convert:
         if resume is None and trainer.is_world_process_zero():
