@@ -65,7 +65,8 @@ def render_batch(tokenizer: Any, conversations: Sequence[Messages], *, template:
     """`render` for many conversations: each one's Rendered, or its UserError in its place. Conversations
     without tools whose template marks its trained spans go through one batched `apply_chat_template` call
     (one tokenizer call for all: the bulk of encoding's time); the others, and any batch the template
-    refuses, one by one through `render`."""
+    refuses, one by one through `render`. The message dicts are handed to the template as they are (no copy:
+    this is the hot loop of encoding), so pass dicts of your own — `with_default_system`'s output is."""
     _check_fast(tokenizer)
     out: list[Rendered | UserError | None] = [None] * len(conversations)
     batched: list[int] = []
@@ -170,8 +171,10 @@ def _apply(tokenizer: Any, messages: Messages, chat_template: str, name: str, to
         kwargs |= {"return_dict": True, "return_assistant_tokens_mask": has_generation_markers(chat_template),
                    "tokenizer_kwargs": {"verbose": False}}
     try:
-        conversation = ([[dict(m) for m in c] for c in messages] if messages and isinstance(messages[0], list)
-                        else [dict(m) for m in messages])
+        # A batch (a list of conversations) comes from render_batch, whose conversations are fresh lists of
+        # fresh dicts already; a single conversation is copied, so the template never sees the caller's objects.
+        batch = bool(messages) and isinstance(messages[0], list)
+        conversation = messages if batch else [dict(m) for m in messages]
         return tokenizer.apply_chat_template(
             conversation, chat_template=chat_template, tools=list(tools) if tools else None,
             tokenize=tokenize, add_generation_prompt=add_generation_prompt, **kwargs)

@@ -17,11 +17,11 @@ def encodes_only(cfg: RunConfig) -> bool:
 
 
 def encode_only(cfg: RunConfig) -> Path:
-    """Encode (on the main process; the other ranks wait) and save to tokenized_path. One process encodes
-    before torch is imported, as training does (`stages.lm._prepare`)."""
+    """Encode (on the main process; the other ranks wait) and save to tokenized_path. One process never
+    imports torch: nothing trains here (the training run makes the machine's checks, `use_gpu`, before it
+    loads anything)."""
     if world_size() <= 1:
         prepare_data(cfg)  # writes tokenized_path, every data error first
-        use_gpu(cfg)  # the machine's checks of the config, as a training run would make them
     else:
         with main_process_first(cfg, use_gpu(cfg)) as is_main:
             if is_main:

@@ -55,13 +55,12 @@ def _prepare(cfg: RunConfig) -> tuple[PreparedData, bool, Path | None]:
 
 
 def run(cfg: RunConfig) -> RunDir:
+    prepared, on_gpu, resume = _prepare(cfg)  # first: before the trainer libraries are imported (see there)
     from transformers import Trainer
 
     from tuneforge.training.callbacks import JsonlLogCallback
     from tuneforge.training.checkpointing import with_atomic_checkpoints
     from tuneforge.training.stages.common import finish_trainer_run, load_policy, write_run
-
-    prepared, on_gpu, resume = _prepare(cfg)
     warn_if_too_big(cfg, on_gpu)
     out = Path(cfg.train.output_dir)
     tokenizer, template = prepared.tokenizer, prepared.template  # the template is its chat_template already
