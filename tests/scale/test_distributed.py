@@ -36,7 +36,8 @@ def ddp_run(tiny_qwen, tmp_path_factory):
     single = tuneforge.train(_config(tiny_qwen, root / "single"))
     cfg_file = root / "ddp.yaml"
     cfg_file.write_text(yaml.safe_dump(_config(tiny_qwen, root / "ddp", per_device_train_batch_size=2)))
-    result = _train_cli([str(cfg_file)], {"NPROC_PER_NODE": "2"}, root / "cache")
+    # TUNEFORGE_VERBOSITY: every rank logs, so the test can see which one encoded
+    result = _train_cli([str(cfg_file)], {"NPROC_PER_NODE": "2", "TUNEFORGE_VERBOSITY": "INFO"}, root / "cache")
     assert result.returncode == 0, result.stderr[-3000:]
     return root, single.path, root / "ddp", result, cfg_file
 
@@ -70,6 +71,9 @@ def test_data_encoded_once_and_checkpoints_saved_once(ddp_run):
     cached = root / "cache" / "tuneforge" / "encoded"
     entries = [p.name for p in cached.iterdir() if p.is_dir()]
     assert len(entries) == 1 and (cached / entries[0] / "stats.json").is_file()  # one entry, no work left over
+    # rank 0 encoded; rank 1 memory-mapped the same files instead of encoding its own copy
+    assert result.stderr.count("nothing re-encoded") == 1 and f"cached in {cached / entries[0]}" in result.stderr
+    assert result.stderr.count("train data: 29 examples") == 2  # both ranks train on the same encoding
     assert sorted(p.name for p in ddp.glob("checkpoint-*")) == ["checkpoint-3", "checkpoint-6"]
     rows = [json.loads(line) for line in (ddp / "trainer_log.jsonl").read_text().splitlines()]
     steps = [row["current_steps"] for row in rows if "loss" in row]

@@ -18,8 +18,17 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0 and int(os.environ.get("LOCAL_RANK", "0")) == 0
 
 
+VERBOSITY_ENV = "TUNEFORGE_VERBOSITY"  # like LLaMA-Factory's LLAMAFACTORY_VERBOSITY: DEBUG, INFO, WARNING, ERROR
+
+
 def setup_logging(verbose: bool = False) -> None:
-    level = logging.DEBUG if verbose else (logging.INFO if is_main_process() else logging.WARNING)
+    """INFO on the main process, WARNING on the other ranks (one copy of each line); TUNEFORGE_VERBOSITY sets
+    the level on every rank."""
+    asked = os.environ.get(VERBOSITY_ENV, "").strip().upper()
+    if asked in ("DEBUG", "INFO", "WARNING", "WARN", "ERROR"):
+        level = logging.getLevelName("WARNING" if asked == "WARN" else asked)
+    else:
+        level = logging.DEBUG if verbose else (logging.INFO if is_main_process() else logging.WARNING)
     logging.basicConfig(level=level, format="[tuneforge] %(message)s")
     quiet_library_noise()
 
