@@ -123,3 +123,12 @@ def case_digest(model: Path, dataset_dir: Path, name: str) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_engine_matches_the_list_pipeline(qwen_model, dataset_dir, name):
     assert case_digest(qwen_model, dataset_dir, name) == DIGESTS[name]
+
+
+@pytest.mark.parametrize("name", ["mix_interleave", "neat_packing", "pt_grouped", "sharegpt_tools"])
+def test_two_encoding_workers_give_the_same_features(qwen_model, dataset_dir, name, monkeypatch):
+    from tuneforge.encode import dataset as encode_dataset_module
+
+    monkeypatch.setattr(encode_dataset_module, "PARALLEL_MIN_EXAMPLES", 2)  # the demo files are small
+    monkeypatch.setitem(CASES, name, {**CASES[name], "preprocessing_num_workers": 2, "preprocessing_batch_size": 64})
+    assert case_digest(qwen_model, dataset_dir, name) == DIGESTS[name]

@@ -19,7 +19,7 @@ from tuneforge.data.convert import convert_batch
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.load import RawData, raise_bad_rows, resolve_specs
 from tuneforge.data.mix import mix
-from tuneforge.data.readers import spec_rows
+from tuneforge.data.readers import spec_files, spec_rows
 
 
 def _rows(spec: DatasetSpec, source: int, limit: int | None):
@@ -62,44 +62,104 @@ def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: 
     return RawStreams(RawData(train, tuple(specs), stage.kind), evaluation)
 
 
-def validate_streams(cfg: DataConfig, *, stage: StageNeeds, batch_rows: int = 2000) -> int:
-    """Convert every row of every dataset once (file order, max_samples each); raise a missing column or the
-    first bad rows as one UserError. Returns the number of rows read."""
+def validate_streams(cfg: DataConfig, *, stage: StageNeeds, workers: int = 1, chunk_rows: int = 5000) -> int:
+    """Convert every row of every dataset once (file order, max_samples each), in `workers` processes; raise
+    a missing column or the first bad rows as one UserError. Returns the number of rows read."""
     specs, eval_specs = resolve_specs(cfg, stage)
     total = 0
-    for group in (specs, eval_specs):
-        for spec in group:
-            total += _validate(spec, cfg.max_samples, stage, batch_rows)
+    for spec in specs + eval_specs:
+        total += _validate(spec, cfg.max_samples, stage, workers, chunk_rows)
     return total
 
 
-def _validate(spec: DatasetSpec, limit: int | None, stage: StageNeeds, batch_rows: int) -> int:
+def _check_chunk(args: tuple) -> tuple[int, int, list[UserError], dict[int, int]]:
+    """(rows, bad rows, the first of their errors, column bits) of one chunk of a dataset's rows."""
+    batch, spec, kind = args
+    converted = convert_batch(batch, (spec,), kind, build=False)
+    errors = [item for item in converted.examples if isinstance(item, UserError)]
+    return len(converted.examples), len(errors), errors[:4], converted.seen
+
+
+def _jsonl_ranges(path: str, block: int = 4 << 20):
+    """(path, offset, size, first line number) of ~4 MB pieces of a JSONL file, cut at line ends: the workers
+    read and parse the pieces themselves, so the main process only counts newlines."""
+    with open(path, "rb") as handle:
+        offset, line = 0, 1
+        while True:
+            data = handle.read(block)
+            if not data:
+                return
+            if not data.endswith(b"\n"):
+                data += handle.readline()
+            yield path, offset, len(data), line
+            offset += len(data)
+            line += data.count(b"\n")
+
+
+def _range_batch(path: str, offset: int, size: int, line: int) -> dict[str, list]:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read(size)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"not UTF-8 text ({exc.reason})", file=path, row=line + data[:exc.start].count(b"\n")) from None
+    batch: dict[str, list] = {"_source": [], "_file": [], "_row": [], "_raw": []}
+    for n, row in enumerate(text.split("\n"), start=line):
+        if row.strip():
+            batch["_file"].append(path)
+            batch["_row"].append(n)
+            batch["_raw"].append(row.rstrip("\r"))
+    batch["_source"] = [0] * len(batch["_raw"])
+    return batch
+
+
+def _check_range(args: tuple) -> tuple[int, int, list[UserError], dict[int, int]]:
+    path, offset, size, line, spec, kind = args
+    return _check_chunk((_range_batch(path, offset, size, line), spec, kind))
+
+
+def _chunks(spec: DatasetSpec, limit: int | None, chunk_rows: int):
+    batch: dict[str, list[Any]] = {"_source": [], "_file": [], "_row": [], "_raw": []}
+    for row in _rows(spec, 0, limit):
+        for key, value in row.items():
+            batch[key].append(value)
+        if len(batch["_raw"]) == chunk_rows:
+            yield batch
+            batch = {"_source": [], "_file": [], "_row": [], "_raw": []}
+    if batch["_raw"]:
+        yield batch
+
+
+def _validate(spec: DatasetSpec, limit: int | None, stage: StageNeeds, workers: int, chunk_rows: int) -> int:
     errors: list[UserError] = []
     bad = rows = 0
     seen: dict[int, int] = {}
-    specs = (spec,)
-    batch: dict[str, list[Any]] = {"_source": [], "_file": [], "_row": [], "_raw": []}
 
-    def flush() -> None:
-        nonlocal bad
-        converted = convert_batch(batch, specs, stage.kind)
-        for key, bits in converted.seen.items():
-            seen[key] = seen.get(key, 0) | bits
-        for item in converted.examples:
-            if isinstance(item, UserError):
-                bad += 1
-                if len(errors) < 4:
-                    errors.append(item)
-        for column in batch.values():
-            column.clear()
+    def merge(result: tuple[int, int, list[UserError], dict[int, int]]) -> None:
+        nonlocal bad, rows
+        read, count, first, bits = result
+        rows += read
+        bad += count
+        errors.extend(first[:4 - len(errors)])
+        for key, value in bits.items():
+            seen[key] = seen.get(key, 0) | value
 
-    for row in _rows(spec, 0, limit):
-        rows += 1
-        for key, value in row.items():
-            batch[key].append(value)
-        if len(batch["_raw"]) == batch_rows:
-            flush()
-    if batch["_raw"]:
-        flush()
-    raise_bad_rows(RawData(stream_spec(spec, 0, limit), specs, stage.kind), seen, errors, bad)
+    files = spec_files(spec)
+    if files and limit is None and all(f.lower().endswith(".jsonl") for f in files):
+        check, chunks = _check_range, ((*piece, spec, stage.kind) for f in files for piece in _jsonl_ranges(f))
+    else:
+        check, chunks = _check_chunk, ((chunk, spec, stage.kind) for chunk in _chunks(spec, limit, chunk_rows))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: the workers inherit the loaded converters instead of importing them again
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for result in pool.map(check, chunks):  # in file order, so the first errors are the first rows
+                merge(result)
+    else:
+        for chunk in chunks:
+            merge(check(chunk))
+    raise_bad_rows(RawData(stream_spec(spec, 0, limit), (spec,), stage.kind), seen, errors, bad)
     return rows

@@ -165,7 +165,7 @@ def _streamed(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options:
     from tuneforge.encode.stream import encode_stream
 
     stage = cfg.finetune.needs()
-    checked = validate_streams(cfg.data, stage=stage)
+    checked = validate_streams(cfg.data, stage=stage, workers=worker_count(cfg.data.preprocessing_num_workers))
     streams = load_streams(cfg.data, stage=stage, seed=cfg.train.seed, buffer_size=cfg.data.buffer_size)
     batch = cfg.data.preprocessing_batch_size
     train = encode_stream(streams.train, tokenizer, template, options, batch)
