@@ -10,7 +10,8 @@ For each size, printed per framework:
 - time from `train` start to the first optimizer step, run twice on the same inputs (the second with every
   cache the framework keeps warm): the time until trainer_log.jsonl holds step 1;
 - streaming (`streaming: true`, `max_steps 50`, `buffer_size 1000`, one dataloader worker): time to the first
-  step and peak RSS, or the framework's refusal. (LF 0.9.5 reads a local file whole and then iterates it.)
+  step and peak RSS, or the framework's refusal. (LF 0.9.5 reads a local file whole and then iterates it;
+  tuneforge first checks every row in `preprocessing_num_workers` processes, then reads and encodes lazily.)
 
 Rows are short (an instruction of 8–30 words, an answer of 15–80), like chat data; a tiny local Qwen2 model
 whose tokenizer learned the same word list; `cutoff_len 512`, `preprocessing_num_workers 2`. The machine is
