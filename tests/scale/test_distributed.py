@@ -70,7 +70,7 @@ def test_data_encoded_once_and_checkpoints_saved_once(ddp_run):
     root, _, ddp, result, _ = ddp_run
     cached = root / "cache" / "tuneforge" / "encoded"
     entries = [p.name for p in cached.iterdir() if p.is_dir()]
-    assert len(entries) == 1 and (cached / entries[0] / "stats.json").is_file()  # one entry, no work left over
+    assert len(entries) == 1 and (cached / entries[0] / "manifest.json").is_file()  # one entry, no work left over
     # rank 0 encoded; rank 1 memory-mapped the same files instead of encoding its own copy
     assert result.stderr.count("nothing re-encoded") == 1 and f"cached in {cached / entries[0]}" in result.stderr
     assert result.stderr.count("train data: 29 examples") == 2  # both ranks train on the same encoding

@@ -38,8 +38,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _has_gpu_devices() -> bool:
+    """Whether this Linux machine has GPU device nodes (NVIDIA's /dev/nvidiaN, ROCm's /dev/kfd): without them
+    torch finds no GPU either, and it need not be imported yet (a process that encodes data before importing
+    torch forks lean encoding workers: see training.stages.lm)."""
+    import glob
+
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/kfd")
+
+
 def _visible_gpus(cfg: RunConfig) -> int:
-    if cfg.train.use_cpu:
+    if cfg.train.use_cpu or (sys.platform == "linux" and not _has_gpu_devices()):
         return 0
     import torch
 

@@ -114,11 +114,11 @@ def column_bits(data: dict, spec: DatasetSpec, keys: tuple[str, ...]) -> int:
     return sum(1 << i for i, key in enumerate(keys) if getattr(spec.columns, key) in data)
 
 
-def check_columns(spec: DatasetSpec, kind: ExampleKind, seen: int, rows, source: int) -> None:
+def check_columns(spec: DatasetSpec, kind: ExampleKind, seen: int, rows) -> None:
     """Every column the entry names must exist in the data: a typo in dataset_info.json fails here, naming
-    the first row, instead of as 'missing' on every row. `seen`: the ORed `column_bits` of the dataset's rows;
-    `rows`: the raw rows (those of `_source` `source` are this dataset's), read again only to say which
-    columns they do have."""
+    the first row, instead of as 'missing' on every row. `seen`: the ORed `column_bits` of the rows that were
+    converted (max_samples may have left some out); `rows`: all of the dataset's raw rows, read again only
+    when a column was not seen, to tell a typo from a column only later rows have."""
     keys = checked_columns(spec, kind)
     missing = [key for i, key in enumerate(keys) if not seen >> i & 1]
     if not missing:
@@ -126,15 +126,16 @@ def check_columns(spec: DatasetSpec, kind: ExampleKind, seen: int, rows, source:
     present: set[str] = set()
     first = None
     for batch in rows.iter(batch_size=1000):
-        for tag, file, row, text in zip(batch["_source"], batch["_file"], batch["_row"], batch["_raw"]):
-            if tag != source:
-                continue
+        for file, row, text in zip(batch["_file"], batch["_row"], batch["_raw"]):
             try:
                 raw = parse_row(file, row, text)
             except UserError:
                 continue
             first = first or raw
             present |= set(map(str, raw.data))
+    missing = [key for key in missing if getattr(spec.columns, key) not in present]
+    if not missing:
+        return
     key = missing[0]
     named = "named by" if key in spec.explicit_columns else "the default for"
     raise UserError(f"column not found in the data ({named} columns.{key} in dataset_info.json); the rows have: "

@@ -27,10 +27,12 @@ from tuneforge.data.readers import read_spec
 @dataclass(frozen=True)
 class RawData:
     """Raw rows of one split (`rows`: a Dataset with `_source`, `_file`, `_row`, `_raw`), the datasets they
-    come from (`specs[_source]`) and the kind of example they become."""
+    come from (`specs[_source]`), the kind of example they become, and each dataset's rows before sampling
+    (`tables[_source]`, read again only to word a missing-column error)."""
     rows: Any
     specs: tuple[DatasetSpec, ...]
     kind: ExampleKind
+    tables: tuple[Any, ...]
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -60,22 +62,27 @@ def resolve_specs(cfg: DataConfig, stage: StageNeeds) -> tuple[list[DatasetSpec]
     return train, evaluation
 
 
-def _read(specs: list[DatasetSpec], cfg: DataConfig, seed: int, folder: Path, tag: str) -> list:
-    return [sample_rows(read_spec(spec, i, folder / tag), spec, cfg.max_samples, seed) for i, spec in enumerate(specs)]
+def _read(specs: list[DatasetSpec], folder: Path) -> list:
+    return [read_spec(spec, i, folder) for i, spec in enumerate(specs)]
+
+
+def _sampled(tables: list, specs: list[DatasetSpec], cfg: DataConfig, seed: int) -> list:
+    return [sample_rows(table, spec, cfg.max_samples, seed) for table, spec in zip(tables, specs)]
 
 
 def load_raw(cfg: DataConfig, *, stage: StageNeeds, seed: int, folder: Path) -> RawSplits:
     """Deterministic: the same config and seed give the same rows in the same order."""
     train_specs, eval_specs = resolve_specs(cfg, stage)
-    train = mix(_read(train_specs, cfg, seed, Path(folder), "train"), cfg.mix_strategy, cfg.interleave_weights(),
-                seed)
+    tables = tuple(_read(train_specs, Path(folder) / "train"))
+    train = mix(_sampled(list(tables), train_specs, cfg, seed), cfg.mix_strategy, cfg.interleave_weights(), seed)
     if not eval_specs:
         train, held_out = split(train, cfg.val_size, seed)
-        return RawSplits(RawData(train, tuple(train_specs), stage.kind),
-                         RawData(held_out, tuple(train_specs), stage.kind) if held_out is not None else None)
-    evaluation = mix(_read(eval_specs, cfg, seed, Path(folder), "eval"), "concat", None, seed)
-    return RawSplits(RawData(train, tuple(train_specs), stage.kind), RawData(evaluation, tuple(eval_specs),
-                                                                             stage.kind))
+        return RawSplits(RawData(train, tuple(train_specs), stage.kind, tables),
+                         RawData(held_out, tuple(train_specs), stage.kind, tables) if held_out is not None else None)
+    eval_tables = tuple(_read(eval_specs, Path(folder) / "eval"))
+    evaluation = mix(_sampled(list(eval_tables), eval_specs, cfg, seed), "concat", None, seed)
+    return RawSplits(RawData(train, tuple(train_specs), stage.kind, tables),
+                     RawData(evaluation, tuple(eval_specs), stage.kind, eval_tables))
 
 
 def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int) -> DataSplits:
@@ -114,6 +121,6 @@ def raise_bad_rows(data: RawData, seen: dict[int, int], errors: list[UserError],
     """After a pass over the rows: a column no row has, else the first bad rows, as one UserError."""
     for source, spec in enumerate(data.specs):
         if source in seen:  # a dataset none of whose rows parsed has only its bad rows to report
-            check_columns(spec, data.kind, seen[source], data.rows, source)
+            check_columns(spec, data.kind, seen[source], data.tables[source])
     if errors:
         raise first_errors(errors, bad)

@@ -50,16 +50,18 @@ def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: 
     parts = [stream_spec(spec, i, cfg.max_samples) for i, spec in enumerate(specs)]
     train = mix(parts, cfg.mix_strategy, cfg.interleave_weights(), seed)
     held_out = None
+    tables = tuple(stream_spec(spec, i, None) for i, spec in enumerate(specs))
     if cfg.val_size:
         held_out, train = train.take(int(cfg.val_size)), train.skip(int(cfg.val_size))
     train = train.shuffle(seed=seed, buffer_size=buffer_size)
     evaluation = None
     if eval_specs:
         evaluation = RawData(mix([stream_spec(s, i, cfg.max_samples) for i, s in enumerate(eval_specs)], "concat",
-                                 None, seed), tuple(eval_specs), stage.kind)
+                                 None, seed), tuple(eval_specs), stage.kind,
+                             tuple(stream_spec(s, i, None) for i, s in enumerate(eval_specs)))
     elif held_out is not None:
-        evaluation = RawData(held_out, tuple(specs), stage.kind)
-    return RawStreams(RawData(train, tuple(specs), stage.kind), evaluation)
+        evaluation = RawData(held_out, tuple(specs), stage.kind, tables)
+    return RawStreams(RawData(train, tuple(specs), stage.kind, tables), evaluation)
 
 
 def validate_streams(cfg: DataConfig, *, stage: StageNeeds, workers: int = 1, chunk_rows: int = 5000) -> int:
@@ -161,5 +163,6 @@ def _validate(spec: DatasetSpec, limit: int | None, stage: StageNeeds, workers: 
     else:
         for chunk in chunks:
             merge(check(chunk))
-    raise_bad_rows(RawData(stream_spec(spec, 0, limit), (spec,), stage.kind), seen, errors, bad)
+    everything = stream_spec(spec, 0, None)
+    raise_bad_rows(RawData(stream_spec(spec, 0, limit), (spec,), stage.kind, (everything,)), seen, errors, bad)
     return rows

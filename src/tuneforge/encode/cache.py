@@ -1,8 +1,8 @@
 """The encoded-data cache: one folder per content key (raw data + tokenizer + template + encoding options),
-holding the train (and eval) features as `datasets` folders and their statistics. Written under a temporary
-name and renamed into place, so a crash never leaves a half-written entry; memory-mapped on reuse. A file
-lock per key makes one process encode while the others wait (DDP ranks, two runs started together) and
-then map the same files."""
+holding the train (and eval) features as the Arrow files the encoder wrote (no copy), a manifest naming
+them, and their statistics. An entry is written under a temporary name and renamed into place, so a crash
+never leaves a half-written one; it is memory-mapped on reuse. A file lock per key makes one process encode
+while the others wait (DDP ranks, two runs started together) and then map the same files."""
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +19,7 @@ from typing import Any
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.templates.spec import TemplateSpec
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 def default_cache_root() -> Path:
@@ -67,29 +67,55 @@ class EncodedCache:
         folder.mkdir(parents=True)
         return folder
 
+    def new_entry(self) -> Path:
+        """A folder to encode into (`train/`, `eval/`), committed under its key by `commit`."""
+        folder = self.root / f"entry-{uuid.uuid4().hex[:12]}.tmp"
+        folder.mkdir(parents=True)
+        return folder
+
     def load(self, key: str) -> Encoded | None:
-        from datasets import load_from_disk
-
         folder = self.folder(key)
-        if not (folder / "stats.json").is_file():
+        if not (folder / MANIFEST).is_file():
             return None
-        evaluation = load_from_disk(str(folder / "eval")) if (folder / "eval").is_dir() else None
-        return Encoded(folder, load_from_disk(str(folder / "train")), evaluation,
-                       json.loads((folder / "stats.json").read_text()))
+        manifest = json.loads((folder / MANIFEST).read_text())
+        splits = {name: _open(folder / name, part) for name, part in manifest["splits"].items()}
+        return Encoded(folder, splits["train"], splits.get("eval"), manifest["stats"])
 
-    def store(self, key: str, train, evaluation, stats: dict[str, dict]) -> Encoded:
-        """Save an encoding under `key` (replacing an older one) and return it memory-mapped from there."""
-        tmp = self.root / f"{key}.tmp-{uuid.uuid4().hex[:8]}"
-        train.save_to_disk(str(tmp / "train"))
-        if evaluation is not None:
-            evaluation.save_to_disk(str(tmp / "eval"))
-        (tmp / "stats.json").write_text(json.dumps(stats))
+    def commit(self, key: str, entry: Path, train, evaluation, stats: dict[str, dict]) -> Encoded:
+        """Name `entry` (whose split folders hold the files of `train`/`evaluation`) as the cache entry of `key`,
+        replacing an older one, and return it memory-mapped from there."""
+        splits = {"train": train, **({"eval": evaluation} if evaluation is not None else {})}
+        manifest = {"version": CACHE_VERSION, "stats": stats,
+                    "splits": {name: _describe(entry / name, data) for name, data in splits.items()}}
+        for name, part in manifest["splits"].items():  # what the features do not use (e.g. rows before packing)
+            for file in (entry / name).glob("*.arrow"):
+                if file.name not in part["files"]:
+                    file.unlink()
+        (entry / MANIFEST).write_text(json.dumps(manifest))
         final = self.folder(key)
         if final.exists():  # overwrite_cache: move the old entry aside first, so there is always one whole entry
             old = self.root / f"{key}.old-{uuid.uuid4().hex[:8]}"
             os.rename(final, old)
             shutil.rmtree(old, ignore_errors=True)
-        os.rename(tmp, final)
+        os.rename(entry, final)
         loaded = self.load(key)
         assert loaded is not None
         return loaded
+
+
+MANIFEST = "manifest.json"
+
+
+def _describe(folder: Path, data) -> dict:
+    files = [Path(f["filename"]) for f in data.cache_files]
+    outside = [f for f in files if f.parent.resolve() != folder.resolve()]
+    assert not outside, f"features backed by files outside the entry: {outside}"
+    return {"files": [f.name for f in files], "columns": list(data.column_names), "rows": len(data)}
+
+
+def _open(folder: Path, part: dict):
+    from datasets import Dataset, concatenate_datasets
+
+    tables = [Dataset.from_file(str(folder / name)) for name in part["files"]]
+    data = tables[0] if len(tables) == 1 else concatenate_datasets(tables)
+    return data.select_columns(part["columns"])

@@ -131,11 +131,13 @@ def _label_tokens(table) -> int:
 def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, options: EncodeOptions, *,
                    folder: Path, workers: int = 1, batch_size: int = 1000):
     """(features, stats): training features for the raw rows (packed/grouped as the options say), a
-    memory-mapped Dataset in `folder`, and what happened to the rows. Raises the data's user errors."""
+    memory-mapped Dataset whose files are in `folder` (no index over them: the files are the features, so a
+    cache can keep them as they are), and what happened to the rows. Raises the data's user errors."""
     import numpy as np
     import pyarrow.compute as pc
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     mapped = _map(data, tokenizer, template, options, workers, batch_size, folder)
     status = np.asarray(mapped.data.column("_status"))
     _check_rows(data, mapped, status)
@@ -151,8 +153,9 @@ def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, opti
                                   options.cutoff_len, options.neat_packing, folder / "packed.arrow")
         lengths, label_tokens = _lengths(features), _label_tokens(features)
     else:
-        features = mapped if len(kept_rows) == len(mapped) else mapped.select(kept_rows)
-        features = features.select_columns(["input_ids", "labels"])
+        features = mapped.select_columns(["input_ids", "labels"])
+        if len(kept_rows) < len(mapped):  # rows with nothing to train: write the kept ones out (a copy, rarely)
+            features = features.select(kept_rows).flatten_indices(cache_file_name=str(folder / "kept.arrow"))
         # rows not kept have empty labels: counting over the whole map is counting over the kept rows
         lengths, label_tokens = _lengths(mapped)[kept_rows], _label_tokens(mapped)
     stats = EncodeStats(examples=len(data), dropped_no_labels=int((status != KEPT).sum()), truncated=truncated,

@@ -120,22 +120,24 @@ def cache_for(cfg: RunConfig) -> EncodedCache:
 
 def _encode(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
             cache: EncodedCache, key: str) -> Encoded:
+    """Read the raw rows into a scratch folder, encode them into a new cache entry, commit it under `key`."""
     stage = cfg.finetune.needs()
-    work = cache.work_folder()
+    work, entry = cache.work_folder(), cache.new_entry()
     try:
         raw = load_raw(cfg.data, stage=stage, seed=cfg.train.seed, folder=work / "raw")
 
         def encode(data, name: str):
-            return encode_dataset(data, tokenizer, template, options, folder=work / name,
+            return encode_dataset(data, tokenizer, template, options, folder=entry / name,
                                   workers=worker_count(cfg.data.preprocessing_num_workers),
                                   batch_size=cfg.data.preprocessing_batch_size)
 
         train, stats = encode(raw.train, "train")
         evaluation, eval_stats = encode(raw.eval, "eval") if raw.eval is not None else (None, None)
-        return cache.store(key, train, evaluation, {
+        return cache.commit(key, entry, train, evaluation, {
             "train": dataclasses.asdict(stats), "eval": dataclasses.asdict(eval_stats) if eval_stats else None})
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(entry, ignore_errors=True)  # only still there when encoding failed
 
 
 def encode_cached(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions) -> Encoded:

@@ -40,13 +40,15 @@ def _prepare(cfg: RunConfig) -> tuple[PreparedData, bool, Path | None]:
     process, and each would otherwise carry torch and the trainer libraries (~400 MB apiece). The checks
     that need torch follow the encoding; a config they refuse reruns from the cached encoding. Under
     torchrun the process group comes first, and the main process encodes while the others wait."""
-    from tuneforge.training.stages.common import start_output
-
     if world_size() <= 1:
         prepared = prepare_data(cfg)
+        from tuneforge.training.stages.common import start_output  # imports the trainer libraries
+
         on_gpu = use_gpu(cfg)
         _, resume = start_output(cfg)
         return prepared, on_gpu, resume
+    from tuneforge.training.stages.common import start_output
+
     on_gpu = use_gpu(cfg)
     with main_process_first(cfg, on_gpu):
         prepared = prepare_data(cfg)
