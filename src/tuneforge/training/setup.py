@@ -16,16 +16,25 @@ from tuneforge.training.optim import build_special_optimizer, check_optimizer_in
 from tuneforge.training.trackers import check_trackers_installed
 
 
+def check_machine(cfg: RunConfig) -> None:
+    """The checks that need the machine but not torch (packages installed, config files, a launcher): run
+    before the data is encoded; `use_gpu` adds the ones that need to know whether there is a GPU."""
+    check_scale(cfg)
+    check_trackers_installed(cfg)
+
+
 def use_gpu(cfg: RunConfig) -> bool:
-    """Whether this run trains on a GPU — and every check that needs the machine to judge (check_scale, the
-    trackers' packages)."""
+    """Whether this run trains on a GPU — and every check that needs the machine to judge (`check_machine`,
+    and what needs a GPU)."""
     import torch
 
+    check_machine(cfg)
     on_gpu = torch.cuda.is_available() and not cfg.train.use_cpu
     if cfg.train.fp16 and not on_gpu:
         raise UserError("fp16 needs a GPU; on CPU use bf16: true or neither", field="fp16")
-    check_scale(cfg, on_gpu)
-    check_trackers_installed(cfg)
+    if cfg.scale.enable_liger_kernel and not on_gpu:
+        raise UserError("Liger kernels are GPU (Triton) kernels; turn enable_liger_kernel off on CPU",
+                        field="enable_liger_kernel")
     return on_gpu
 
 
@@ -45,16 +54,13 @@ def _check_json_file(path: str, field: str) -> None:
         raise UserError(f"not valid JSON: {exc}", file=path, field=field) from None
 
 
-def check_scale(cfg: RunConfig, on_gpu: bool) -> None:
-    """Scale options this machine cannot honour (a package missing, no GPU, a config file absent), as
-    UserErrors before any heavy work. Rules the config alone decides are in config.rules."""
+def check_scale(cfg: RunConfig) -> None:
+    """Scale options this machine cannot honour (a package missing, a config file absent, no launcher), as
+    UserErrors before any heavy work. Rules the config alone decides are in config.rules; needing a GPU is
+    `use_gpu`'s."""
     s = cfg.scale
-    if s.enable_liger_kernel:
-        if find_spec("liger_kernel") is None:
-            raise UserError("needs the liger-kernel package: pip install liger-kernel", field="enable_liger_kernel")
-        if not on_gpu:
-            raise UserError("Liger kernels are GPU (Triton) kernels; turn enable_liger_kernel off on CPU",
-                            field="enable_liger_kernel")
+    if s.enable_liger_kernel and find_spec("liger_kernel") is None:
+        raise UserError("needs the liger-kernel package: pip install liger-kernel", field="enable_liger_kernel")
     if s.deepspeed:
         _check_json_file(s.deepspeed, "deepspeed")
         if find_spec("deepspeed") is None:

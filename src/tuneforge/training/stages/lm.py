@@ -11,8 +11,8 @@ from tuneforge.core.log import get_logger
 from tuneforge.encode.collate import Collator
 from tuneforge.templates.spec import stop_token_ids
 from tuneforge.training.prepare import PreparedData, prepare_data
-from tuneforge.training.setup import (build_optimizer, main_process_first, training_arguments, use_gpu,
-                                      uses_gradient_checkpointing, world_size)
+from tuneforge.training.setup import (build_optimizer, check_machine, main_process_first, training_arguments,
+                                      use_gpu, uses_gradient_checkpointing, world_size)
 
 log = get_logger()
 
@@ -37,10 +37,12 @@ def _prepare(cfg: RunConfig) -> tuple[PreparedData, bool, Path | None]:
     """(encoded data, on_gpu, checkpoint to resume from): every data error before output_dir is touched.
 
     One process encodes before torch is imported (use_gpu imports it): the encoding workers fork from this
-    process, and each would otherwise carry torch and the trainer libraries (~400 MB apiece). The checks
-    that need torch follow the encoding; a config they refuse reruns from the cached encoding. Under
-    torchrun the process group comes first, and the main process encodes while the others wait."""
+    process, and each would otherwise carry torch and the trainer libraries (~400 MB apiece). The machine's
+    checks that need no torch come first; those that need to know the GPU (fp16, Liger) follow the
+    encoding, and a config they refuse reruns from the cached encoding. Under torchrun the process group
+    comes first, and the main process encodes while the others wait."""
     if world_size() <= 1:
+        check_machine(cfg)
         prepared = prepare_data(cfg)
         from tuneforge.training.stages.common import start_output  # imports the trainer libraries
 
