@@ -50,6 +50,11 @@ def test_streaming_refuses_what_it_cannot_do(tiny_qwen, two_files, tmp_path):
         load_run_config(_stream_config(tiny_qwen, two_files, tmp_path / "o", val_size=0.1))
     with pytest.raises(UserError, match="streaming — is supported for stages pt/sft"):
         load_run_config(_stream_config(tiny_qwen, two_files, tmp_path / "o", stage="dpo"))
+    info = json.loads((two_files / "dataset_info.json").read_text())
+    info["alpha"]["num_samples"] = 10
+    (two_files / "dataset_info.json").write_text(json.dumps(info))
+    with pytest.raises(UserError, match="alpha.num_samples — cannot be used with streaming"):
+        prepare_data(load_run_config(_stream_config(tiny_qwen, two_files, tmp_path / "o")))
 
 
 def test_two_streams_mix_in_the_asked_proportions(tiny_qwen, two_files):

@@ -43,10 +43,20 @@ class RawStreams:
     eval: RawData | None
 
 
+def _stream_specs(cfg: DataConfig, stage: StageNeeds) -> tuple[list[DatasetSpec], list[DatasetSpec]]:
+    specs, eval_specs = resolve_specs(cfg, stage)
+    for spec in specs + eval_specs:
+        if spec.num_samples is not None:  # a seeded random subset needs the whole dataset's size first
+            raise UserError("cannot be used with streaming (a random subset needs the size of the whole dataset); "
+                            "use max_samples for the first N rows", file=spec.info_file,
+                            field=f"{spec.name}.num_samples")
+    return specs, eval_specs
+
+
 def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: int) -> RawStreams:
     """The train stream (mixed, shuffled with `buffer_size`), and the eval rows (the first val_size rows of
     the mix, or eval_dataset)."""
-    specs, eval_specs = resolve_specs(cfg, stage)
+    specs, eval_specs = _stream_specs(cfg, stage)
     parts = [stream_spec(spec, i, cfg.max_samples) for i, spec in enumerate(specs)]
     train = mix(parts, cfg.mix_strategy, cfg.interleave_weights(), seed)
     held_out = None
@@ -67,7 +77,7 @@ def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: 
 def validate_streams(cfg: DataConfig, *, stage: StageNeeds, workers: int = 1, chunk_rows: int = 5000) -> int:
     """Convert every row of every dataset once (file order, max_samples each), in `workers` processes; raise
     a missing column or the first bad rows as one UserError. Returns the number of rows read."""
-    specs, eval_specs = resolve_specs(cfg, stage)
+    specs, eval_specs = _stream_specs(cfg, stage)
     total = 0
     for spec in specs + eval_specs:
         total += _validate(spec, cfg.max_samples, stage, workers, chunk_rows)

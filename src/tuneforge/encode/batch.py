@@ -5,7 +5,9 @@ becomes an error in its place, so one pass over the data finds every bad row.
 
 Output columns, one row per input row: `input_ids`, `labels` (empty unless kept), `_status` (KEPT,
 NOTHING_TRAINED or BAD_ROW), `_truncated`, `_error` (a bad row's error as JSON), `_source` and `_seen` (the
-ORed column bits of the row's dataset in this batch, for the missing-column check).
+ORed column bits of the row's dataset in this batch, for the missing-column check), `_trained` (how many
+labels are trained) and `_closes` (whether a trained label is one of `stops`, the end-of-turn ids): the
+statistics and refusals after the map read these small columns, never the token columns.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ def encoded_features():
 
     return Features({"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")),
                      "_status": Value("int8"), "_truncated": Value("bool"), "_error": Value("string"),
-                     "_source": Value("int32"), "_seen": Value("int64")})
+                     "_source": Value("int32"), "_seen": Value("int64"), "_trained": Value("int32"),
+                     "_closes": Value("bool")})
 
 
 def error_json(error: UserError) -> str:
@@ -71,7 +74,8 @@ def encode_examples(examples: list, tokenizer, template, options: EncodeOptions)
     return [e.source.locate(r) if isinstance(r, UserError) else r for e, r in zip(examples, encoded)]
 
 
-def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options: EncodeOptions) -> dict[str, list]:
+def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options: EncodeOptions,
+                 stops: frozenset[int] = frozenset()) -> dict[str, list]:
     """The encoding map's function (batched): raw rows in, one feature row (or its error) per row out."""
     converted = convert_batch(batch, specs, options.kind)
     good = [i for i, item in enumerate(converted.examples) if not isinstance(item, UserError)]
@@ -80,12 +84,16 @@ def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options:
         results[i] = encoded
     out: dict[str, list] = {"input_ids": [], "labels": [], "_status": [], "_truncated": [], "_error": [],
                             "_source": list(batch["_source"]),
-                            "_seen": [converted.seen.get(s, 0) for s in batch["_source"]]}
+                            "_seen": [converted.seen.get(s, 0) for s in batch["_source"]], "_trained": [],
+                            "_closes": []}
     for item in results:
         if isinstance(item, UserError):
             status, ids, labels, truncated, error = BAD_ROW, [], [], False, error_json(item)
+            count, closes = 0, False
         else:
-            trained = any(t != IGNORE_INDEX for t in item.labels)
+            learned = [t for t in item.labels if t != IGNORE_INDEX]
+            count, closes = len(learned), bool(stops) and not stops.isdisjoint(learned)
+            trained = count > 0
             status = KEPT if trained else NOTHING_TRAINED
             ids, labels = (item.input_ids, item.labels) if trained else ([], [])
             truncated, error = item.truncated, None
@@ -94,4 +102,6 @@ def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options:
         out["_status"].append(status)
         out["_truncated"].append(truncated)
         out["_error"].append(error)
+        out["_trained"].append(count)
+        out["_closes"].append(closes)
     return out

@@ -78,7 +78,8 @@ def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: in
         with _one_thread_per_worker(parallel):
             return data.rows.map(
                 encode_batch, batched=True, batch_size=batch_size, num_proc=workers if parallel else None,
-                fn_kwargs={"specs": data.specs, "tokenizer": tokenizer, "template": template, "options": options},
+                fn_kwargs={"specs": data.specs, "tokenizer": tokenizer, "template": template, "options": options,
+                           "stops": frozenset(_stop_token_ids(tokenizer, template))},
                 remove_columns=data.rows.column_names, features=encoded_features(),
                 cache_file_name=str(folder / f"encoded-{uuid.uuid4().hex[:8]}.arrow"), load_from_cache_file=False,
                 new_fingerprint=uuid.uuid4().hex, desc="encoding")  # a fresh file: this run's own encoding
@@ -100,7 +101,6 @@ def _check_rows(data: RawData, mapped, status) -> None:
 
 
 def _check_trainable(mapped, kept, tokenizer, template, options: EncodeOptions) -> None:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not len(kept):
@@ -108,8 +108,7 @@ def _check_trainable(mapped, kept, tokenizer, template, options: EncodeOptions) 
                         "and the data", field="dataset")
     if options.kind is ExampleKind.CONVERSATION and not options.train_on_prompt:
         stops = _stop_token_ids(tokenizer, template)
-        labels = pc.list_flatten(mapped.data.column("labels"))
-        if stops and not pc.any(pc.is_in(labels, value_set=pa.array(sorted(stops), pa.int32()))).as_py():
+        if stops and not pc.any(mapped.data.column("_closes")).as_py():
             names = ", ".join(tokenizer.convert_ids_to_tokens(sorted(stops)))
             raise UserError(f"the end-of-turn token ({names}) is never trained, so the model would not learn "
                             f"to stop; check the template and cutoff_len", field="template")
@@ -151,13 +150,13 @@ def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, opti
         else:
             features = pack_table(mapped, kept_rows.tolist(), _lengths(mapped)[kept_rows].tolist(),
                                   options.cutoff_len, options.neat_packing, folder / "packed.arrow")
-        lengths, label_tokens = _lengths(features), _label_tokens(features)
+        lengths, label_tokens = _lengths(features), _label_tokens(features)  # (reads the packed labels once)
     else:
         features = mapped.select_columns(["input_ids", "labels"])
         if len(kept_rows) < len(mapped):  # rows with nothing to train: write the kept ones out (a copy, rarely)
             features = features.select(kept_rows).flatten_indices(cache_file_name=str(folder / "kept.arrow"))
-        # rows not kept have empty labels: counting over the whole map is counting over the kept rows
-        lengths, label_tokens = _lengths(mapped)[kept_rows], _label_tokens(mapped)
+        lengths = _lengths(mapped)[kept_rows]
+        label_tokens = int(pc.sum(mapped.data.column("_trained")).as_py() or 0)  # rows not kept count 0
     stats = EncodeStats(examples=len(data), dropped_no_labels=int((status != KEPT).sum()), truncated=truncated,
                         sequences=len(features), max_tokens=int(lengths.max()), mean_tokens=float(lengths.mean()),
                         label_tokens=label_tokens)
