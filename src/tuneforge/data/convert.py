@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tuneforge.config.stages import ExampleKind, StageNeeds, stages_taking
 from tuneforge.core.errors import UserError
@@ -187,6 +187,29 @@ def convert_batch(batch: dict[str, list], specs: tuple[DatasetSpec, ...], kind: 
         except UserError as exc:
             out.append(exc)
     return Converted(out, seen)
+
+
+@dataclass
+class BadRows:
+    """What a pass over raw rows found: how many rows were read and bad, the first bad rows' errors, and the
+    ORed column bits per dataset. Passes over pieces of the data (worker processes, batches) are `merge`d."""
+    rows: int = 0
+    bad: int = 0
+    errors: list[UserError] = field(default_factory=list)
+    seen: dict[int, int] = field(default_factory=dict)
+
+    KEEP = 4  # errors kept: the first is reported, the next ones located
+
+    def add(self, converted: Converted) -> None:
+        errors = [item for item in converted.examples if isinstance(item, UserError)]
+        self.merge(BadRows(len(converted.examples), len(errors), errors[:self.KEEP], converted.seen))
+
+    def merge(self, other: BadRows) -> None:
+        self.rows += other.rows
+        self.bad += other.bad
+        self.errors.extend(other.errors[:self.KEEP - len(self.errors)])
+        for source, bits in other.seen.items():
+            self.seen[source] = self.seen.get(source, 0) | bits
 
 
 def first_errors(errors: list[UserError], total: int) -> UserError:

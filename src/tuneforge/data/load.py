@@ -17,7 +17,7 @@ from typing import Any
 from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import ExampleKind, StageNeeds
 from tuneforge.core.errors import UserError
-from tuneforge.data.convert import check_columns, check_stage, convert_batch, first_errors, sample_rows
+from tuneforge.data.convert import BadRows, check_columns, check_stage, convert_batch, first_errors, sample_rows
 from tuneforge.data.dataset_info import DatasetSpec, load_dataset_specs
 from tuneforge.data.example import Example
 from tuneforge.data.mix import mix, split
@@ -99,28 +99,19 @@ def examples(data: RawData) -> list[Example]:
     """Every row as a validated example, in order (for the stages that hand examples to TRL, and previews);
     a missing column, then the first bad rows, are raised as one UserError."""
     out: list[Example] = []
-    errors: list[UserError] = []
-    bad = 0
-    seen: dict[int, int] = {}
+    found = BadRows()
     for batch in data.rows.iter(batch_size=1000):
         converted = convert_batch(batch, data.specs, data.kind)
-        for source, bits in converted.seen.items():
-            seen[source] = seen.get(source, 0) | bits
-        for item in converted.examples:
-            if isinstance(item, UserError):
-                bad += 1
-                if len(errors) < 4:
-                    errors.append(item)
-            else:
-                out.append(item)
-    raise_bad_rows(data, seen, errors, bad)
+        found.add(converted)
+        out += [item for item in converted.examples if not isinstance(item, UserError)]
+    raise_bad_rows(data, found)
     return out
 
 
-def raise_bad_rows(data: RawData, seen: dict[int, int], errors: list[UserError], bad: int) -> None:
+def raise_bad_rows(data: RawData, found: BadRows) -> None:
     """After a pass over the rows: a column no row has, else the first bad rows, as one UserError."""
     for source, spec in enumerate(data.specs):
-        if source in seen:  # a dataset none of whose rows parsed has only its bad rows to report
-            check_columns(spec, data.kind, seen[source], data.tables[source])
-    if errors:
-        raise first_errors(errors, bad)
+        if source in found.seen:  # a dataset none of whose rows parsed has only its bad rows to report
+            check_columns(spec, data.kind, found.seen[source], data.tables[source])
+    if found.errors:
+        raise first_errors(found.errors, found.bad)

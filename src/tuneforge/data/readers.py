@@ -231,22 +231,26 @@ def spec_rows(spec: DatasetSpec) -> Iterator[tuple[str, int, str]]:
         yield url, row, text
 
 
+def row_batches(spec: DatasetSpec, source: int, size: int = 10_000, limit: int | None = None):
+    """A dataset's raw rows as column batches (`_source`, `_file`, `_row`, `_raw`) of `size` rows; the first
+    `limit` rows only, when given."""
+    batch: dict[str, list] = {"_source": [], "_file": [], "_row": [], "_raw": []}
+    for n, (file, row, text) in enumerate(spec_rows(spec)):
+        if limit is not None and n >= limit:
+            break
+        batch["_source"].append(source)
+        batch["_file"].append(file)
+        batch["_row"].append(row)
+        batch["_raw"].append(text)
+        if len(batch["_raw"]) == size:
+            yield batch
+            batch = {"_source": [], "_file": [], "_row": [], "_raw": []}
+    if batch["_raw"]:
+        yield batch
+
+
 def read_spec(spec: DatasetSpec, source: int, folder: Path):
     """A dataset's rows as a memory-mapped Arrow table in `folder` (`source` tags its rows for mixing)."""
     from tuneforge.data.arrow import raw_features, write_table
 
-    def batches():
-        chunk: dict[str, list] = {"_source": [], "_file": [], "_row": [], "_raw": []}
-        for file, row, text in spec_rows(spec):
-            chunk["_file"].append(file)
-            chunk["_row"].append(row)
-            chunk["_raw"].append(text)
-            if len(chunk["_raw"]) == 10_000:
-                chunk["_source"] = [source] * len(chunk["_raw"])
-                yield chunk
-                chunk = {"_source": [], "_file": [], "_row": [], "_raw": []}
-        if chunk["_raw"]:
-            chunk["_source"] = [source] * len(chunk["_raw"])
-            yield chunk
-
-    return write_table(Path(folder) / f"raw-{source}.arrow", raw_features(), batches())
+    return write_table(Path(folder) / f"raw-{source}.arrow", raw_features(), row_batches(spec, source))

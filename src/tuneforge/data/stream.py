@@ -9,24 +9,22 @@ stops the run with its file:row before any model loads, not an hour into trainin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import StageNeeds
 from tuneforge.core.errors import UserError
 from tuneforge.data.arrow import raw_features
-from tuneforge.data.convert import convert_batch
+from tuneforge.data.convert import BadRows, convert_batch
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.load import RawData, raise_bad_rows, resolve_specs
 from tuneforge.data.mix import mix
-from tuneforge.data.readers import spec_files, spec_rows
+from tuneforge.data.readers import row_batches, spec_files
 
 
 def _rows(spec: DatasetSpec, source: int, limit: int | None):
-    for n, (file, row, text) in enumerate(spec_rows(spec)):
-        if limit is not None and n >= limit:
-            return
-        yield {"_source": source, "_file": file, "_row": row, "_raw": text}
+    for batch in row_batches(spec, source, 1000, limit):
+        for values in zip(*batch.values()):
+            yield dict(zip(batch, values))
 
 
 def stream_spec(spec: DatasetSpec, source: int, limit: int | None):
@@ -84,12 +82,12 @@ def validate_streams(cfg: DataConfig, *, stage: StageNeeds, workers: int = 1, ch
     return total
 
 
-def _check_chunk(args: tuple) -> tuple[int, int, list[UserError], dict[int, int]]:
-    """(rows, bad rows, the first of their errors, column bits) of one chunk of a dataset's rows."""
+def _check_chunk(args: tuple) -> BadRows:
+    """What one chunk of a dataset's rows holds that is bad (run in the worker processes)."""
     batch, spec, kind = args
-    converted = convert_batch(batch, (spec,), kind, build=False)
-    errors = [item for item in converted.examples if isinstance(item, UserError)]
-    return len(converted.examples), len(errors), errors[:4], converted.seen
+    found = BadRows()
+    found.add(convert_batch(batch, (spec,), kind, build=False))
+    return found
 
 
 def _jsonl_ranges(path: str, block: int = 4 << 20):
@@ -126,42 +124,18 @@ def _range_batch(path: str, offset: int, size: int, line: int) -> dict[str, list
     return batch
 
 
-def _check_range(args: tuple) -> tuple[int, int, list[UserError], dict[int, int]]:
+def _check_range(args: tuple) -> BadRows:
     path, offset, size, line, spec, kind = args
     return _check_chunk((_range_batch(path, offset, size, line), spec, kind))
 
 
-def _chunks(spec: DatasetSpec, limit: int | None, chunk_rows: int):
-    batch: dict[str, list[Any]] = {"_source": [], "_file": [], "_row": [], "_raw": []}
-    for row in _rows(spec, 0, limit):
-        for key, value in row.items():
-            batch[key].append(value)
-        if len(batch["_raw"]) == chunk_rows:
-            yield batch
-            batch = {"_source": [], "_file": [], "_row": [], "_raw": []}
-    if batch["_raw"]:
-        yield batch
-
-
 def _validate(spec: DatasetSpec, limit: int | None, stage: StageNeeds, workers: int, chunk_rows: int) -> int:
-    errors: list[UserError] = []
-    bad = rows = 0
-    seen: dict[int, int] = {}
-
-    def merge(result: tuple[int, int, list[UserError], dict[int, int]]) -> None:
-        nonlocal bad, rows
-        read, count, first, bits = result
-        rows += read
-        bad += count
-        errors.extend(first[:4 - len(errors)])
-        for key, value in bits.items():
-            seen[key] = seen.get(key, 0) | value
-
+    found = BadRows()
     files = spec_files(spec)
     if files and limit is None and all(f.lower().endswith(".jsonl") for f in files):
         check, chunks = _check_range, ((*piece, spec, stage.kind) for f in files for piece in _jsonl_ranges(f))
     else:
-        check, chunks = _check_chunk, ((chunk, spec, stage.kind) for chunk in _chunks(spec, limit, chunk_rows))
+        check, chunks = _check_chunk, ((chunk, spec, stage.kind) for chunk in row_batches(spec, 0, chunk_rows, limit))
     if workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -169,10 +143,10 @@ def _validate(spec: DatasetSpec, limit: int | None, stage: StageNeeds, workers: 
         # fork: the workers inherit the loaded converters instead of importing them again
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             for result in pool.map(check, chunks):  # in file order, so the first errors are the first rows
-                merge(result)
+                found.merge(result)
     else:
         for chunk in chunks:
-            merge(check(chunk))
+            found.merge(check(chunk))
     everything = stream_spec(spec, 0, None)
-    raise_bad_rows(RawData(stream_spec(spec, 0, limit), (spec,), stage.kind, (everything,)), seen, errors, bad)
-    return rows
+    raise_bad_rows(RawData(stream_spec(spec, 0, limit), (spec,), stage.kind, (everything,)), found)
+    return found.rows

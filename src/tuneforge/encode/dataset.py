@@ -16,6 +16,7 @@ from pathlib import Path
 from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
+from tuneforge.data.convert import BadRows
 from tuneforge.data.load import RawData, raise_bad_rows
 from tuneforge.encode.batch import BAD_ROW, KEPT, encode_batch, encoded_features, error_from_json
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
@@ -89,15 +90,16 @@ def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: in
 
 
 def _check_rows(data: RawData, mapped, status) -> None:
-    """A column no row has, else the first bad rows (file:row), as one UserError."""
+    """A column no row has, else the first bad rows (file:row), as one UserError: from the map's small
+    columns (status, error, column bits)."""
     import numpy as np
 
     sources = np.asarray(mapped.data.column("_source"))
     seen_bits = np.asarray(mapped.data.column("_seen"))
-    seen = {int(s): int(np.bitwise_or.reduce(seen_bits[sources == s])) for s in np.unique(sources[status != BAD_ROW])}
     bad = np.flatnonzero(status == BAD_ROW)
-    errors = [error_from_json(mapped.data.column("_error")[int(i)].as_py()) for i in bad[:4]]
-    raise_bad_rows(data, seen, errors, len(bad))
+    errors = [error_from_json(mapped.data.column("_error")[int(i)].as_py()) for i in bad[:BadRows.KEEP]]
+    seen = {int(s): int(np.bitwise_or.reduce(seen_bits[sources == s])) for s in np.unique(sources[status != BAD_ROW])}
+    raise_bad_rows(data, BadRows(len(status), len(bad), errors, seen))
 
 
 def _check_trainable(mapped, kept, tokenizer, template, options: EncodeOptions) -> None:
