@@ -10,7 +10,6 @@ from tuneforge.config.stages import ExampleKind
 from tuneforge.data.example import Conversation, Origin, Text
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.batch import encode_examples
-from tuneforge.encode.supervised import encode_conversation
 from tuneforge.templates.registry import get_template
 
 # transformers records here that it has warned about an over-long sequence (it warns once per tokenizer).
@@ -29,7 +28,7 @@ def short_tokenizer(tiny_qwen):
 @pytest.mark.parametrize("template", ["qwen", None], ids=["template", "tokenizer-template"])
 def test_conversations_longer_than_the_model_are_cut_without_the_tokenizer_warning(short_tokenizer, template):
     options = EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=32)
-    encoded = encode_conversation(LONG, short_tokenizer, get_template(template) if template else None, options)
+    (encoded,) = encode_examples([LONG], short_tokenizer, get_template(template) if template else None, options)
     assert len(encoded.input_ids) == 32 and encoded.truncated
     assert not short_tokenizer.deprecation_warnings.get(WARNED)
 

@@ -9,6 +9,7 @@ from tuneforge.config.model import ModelConfig
 from tuneforge.config.stages import ExampleKind
 from tuneforge.data.example import Conversation, KTOExample, Origin, PreferencePair
 from tuneforge.encode.kto import encode_kto, trl_kto_row
+from tuneforge.encode.batch import encode_examples
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.pairwise import (
     check_trl_tokens,
@@ -16,7 +17,6 @@ from tuneforge.encode.pairwise import (
     fit_lengths,
     trl_pair_row,
 )
-from tuneforge.encode.supervised import encode_conversation
 from tuneforge.model.load import load_tokenizer
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.render import render_prompt
@@ -40,8 +40,8 @@ def test_pair_tokens_equal_chat_and_sft(request, fixture, template_name):
     enc = encode_pair(PreferencePair(PROMPT, CHOSEN, REJECTED, source=Origin("f", 1)), tokenizer, template, OPTIONS)
     assert enc.prompt_ids == render_prompt(tokenizer, list(PROMPT), template=template)  # what chat sends
     for answer, ids in ((CHOSEN, enc.chosen_ids), (REJECTED, enc.rejected_ids)):
-        sft = encode_conversation(Conversation((*PROMPT, answer)), tokenizer, template,
-                                  EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=1024))
+        (sft,) = encode_examples([Conversation((*PROMPT, answer))], tokenizer, template,
+                                 EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=1024))
         trained = [t for t in sft.labels if t != -100]
         assert ids == trained  # the answer is exactly SFT's trained span: content + end-of-turn token
         assert sft.input_ids[:len(enc.prompt_ids) + len(ids)] == enc.prompt_ids + ids

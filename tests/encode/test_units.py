@@ -4,7 +4,7 @@ from __future__ import annotations
 from tuneforge.encode.collate import Collator
 from tuneforge.encode.options import IGNORE_INDEX
 from tuneforge.encode.packing import pack
-from tuneforge.encode.pretrain import group_blocks
+from tuneforge.encode.pretrain import iter_blocks
 from tuneforge.encode.supervised import assistant_runs, truncate
 
 
@@ -47,10 +47,11 @@ def test_packing_fills_bins_and_resets_positions_when_neat():
     assert "position_ids" not in pack(feats, cutoff_len=8, neat=False)[0]
 
 
-def test_group_blocks_cuts_full_blocks():
-    feats = [{"input_ids": list(range(7)), "labels": list(range(7))}] * 3
-    blocks = group_blocks(feats, cutoff_len=5)
-    assert [len(b["input_ids"]) for b in blocks] == [5, 5, 5, 5]
+def test_grouping_cuts_full_blocks():
+    blocks = list(iter_blocks([list(range(7))] * 3, cutoff_len=5))
+    assert [len(b) for b in blocks] == [5, 5, 5, 5]  # the 1-token tail is dropped
+    assert blocks[1] == [5, 6, 0, 1, 2]  # rows run on across block boundaries
+    assert list(iter_blocks([[1, 2, 3]], cutoff_len=5)) == [[1, 2, 3]]  # the only block is kept even if short
 
 
 def test_collator_pads_right_and_flattens_packed_rows():

@@ -50,7 +50,10 @@ class DataSplits:
     eval: list[Example] | None
 
 
-def resolve_specs(cfg: DataConfig, stage: StageNeeds) -> tuple[list[DatasetSpec], list[DatasetSpec]]:
+Specs = tuple[list[DatasetSpec], list[DatasetSpec]]  # (train, eval)
+
+
+def resolve_specs(cfg: DataConfig, stage: StageNeeds) -> Specs:
     """(train specs, eval specs), each checked against the stage, before any data file is read."""
     names = cfg.dataset_names()
     if not names:
@@ -70,9 +73,10 @@ def _sampled(tables: list, specs: list[DatasetSpec], cfg: DataConfig, seed: int)
     return [sample_rows(table, spec, cfg.max_samples, seed) for table, spec in zip(tables, specs)]
 
 
-def load_raw(cfg: DataConfig, *, stage: StageNeeds, seed: int, folder: Path) -> RawSplits:
-    """Deterministic: the same config and seed give the same rows in the same order."""
-    train_specs, eval_specs = resolve_specs(cfg, stage)
+def load_raw(cfg: DataConfig, *, stage: StageNeeds, seed: int, folder: Path, specs: Specs | None = None) -> RawSplits:
+    """Deterministic: the same config and seed give the same rows in the same order. `specs`: the
+    `resolve_specs` result when the caller has it already."""
+    train_specs, eval_specs = specs or resolve_specs(cfg, stage)
     tables = tuple(_read(train_specs, Path(folder) / "train"))
     train = mix(_sampled(list(tables), train_specs, cfg, seed), cfg.mix_strategy, cfg.interleave_weights(), seed)
     if not eval_specs:

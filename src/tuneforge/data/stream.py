@@ -16,7 +16,7 @@ from tuneforge.core.errors import UserError
 from tuneforge.data.arrow import raw_features
 from tuneforge.data.convert import BadRows, convert_batch
 from tuneforge.data.dataset_info import DatasetSpec
-from tuneforge.data.load import RawData, raise_bad_rows, resolve_specs
+from tuneforge.data.load import RawData, Specs, raise_bad_rows
 from tuneforge.data.mix import mix
 from tuneforge.data.readers import row_batches, spec_files
 
@@ -41,20 +41,19 @@ class RawStreams:
     eval: RawData | None
 
 
-def _stream_specs(cfg: DataConfig, stage: StageNeeds) -> tuple[list[DatasetSpec], list[DatasetSpec]]:
-    specs, eval_specs = resolve_specs(cfg, stage)
-    for spec in specs + eval_specs:
+def check_streamable(specs: Specs) -> None:
+    """Refuse what a stream cannot do (`specs`: from `data.load.resolve_specs`)."""
+    for spec in specs[0] + specs[1]:
         if spec.num_samples is not None:  # a seeded random subset needs the whole dataset's size first
             raise UserError("cannot be used with streaming (a random subset needs the size of the whole dataset); "
                             "use max_samples for the first N rows", file=spec.info_file,
                             field=f"{spec.name}.num_samples")
-    return specs, eval_specs
 
 
-def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: int) -> RawStreams:
+def load_streams(cfg: DataConfig, specs: Specs, *, stage: StageNeeds, seed: int, buffer_size: int) -> RawStreams:
     """The train stream (mixed, shuffled with `buffer_size`), and the eval rows (the first val_size rows of
-    the mix, or eval_dataset)."""
-    specs, eval_specs = _stream_specs(cfg, stage)
+    the mix, or eval_dataset). `specs`: checked by `check_streamable`."""
+    specs, eval_specs = specs
     parts = [stream_spec(spec, i, cfg.max_samples) for i, spec in enumerate(specs)]
     train = mix(parts, cfg.mix_strategy, cfg.interleave_weights(), seed)
     held_out = None
@@ -72,10 +71,12 @@ def load_streams(cfg: DataConfig, *, stage: StageNeeds, seed: int, buffer_size: 
     return RawStreams(RawData(train, tuple(specs), stage.kind, tables), evaluation)
 
 
-def validate_streams(cfg: DataConfig, *, stage: StageNeeds, workers: int = 1, chunk_rows: int = 5000) -> int:
-    """Convert every row of every dataset once (file order, max_samples each), in `workers` processes; raise
-    a missing column or the first bad rows as one UserError. Returns the number of rows read."""
-    specs, eval_specs = _stream_specs(cfg, stage)
+def validate_streams(cfg: DataConfig, specs: Specs, *, stage: StageNeeds, workers: int = 1,
+                     chunk_rows: int = 5000) -> int:
+    """Convert every row of every dataset (`specs`, checked by `check_streamable`) once (file order, max_samples each),
+    in `workers` processes; raise a missing column or the first bad rows as one UserError. Returns the number
+    of rows read."""
+    specs, eval_specs = specs
     total = 0
     for spec in specs + eval_specs:
         total += _validate(spec, cfg.max_samples, stage, workers, chunk_rows)

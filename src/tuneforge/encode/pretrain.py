@@ -22,13 +22,8 @@ def iter_blocks(token_rows: Iterable[list[int]], cutoff_len: int) -> Iterator[li
         yield carry
 
 
-def group_blocks(features: list[dict], cutoff_len: int) -> list[dict]:
-    return [{"input_ids": block, "labels": list(block)}
-            for block in iter_blocks((f["input_ids"] for f in features), cutoff_len)]
-
-
 def group_table(table, cutoff_len: int, path: Path, chunk_rows: int = 1000):
-    """`group_blocks` over a memory-mapped table's input_ids, written to `path` chunk by chunk."""
+    """`iter_blocks` over a memory-mapped table's input_ids, written to `path` chunk by chunk."""
     from tuneforge.data.arrow import write_table
     from tuneforge.encode.packing import packed_features
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from tuneforge.data.example import Conversation
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
-from tuneforge.templates.render import Rendered, render, with_default_system
-from tuneforge.templates.spec import TemplateSpec
+from tuneforge.templates.render import Rendered, with_default_system
 
 
 @dataclass(frozen=True)
@@ -65,12 +64,6 @@ def truncate(ids: list[int], mask: list[int], cutoff: int) -> tuple[list[int], l
 def render_input(example: Conversation, options: EncodeOptions) -> tuple[list[dict], list[dict] | None]:
     """(messages, tools) as the template renders them: the default system prompt added when it has none."""
     return with_default_system(example.messages, options.default_system), list(example.tools) if example.tools else None
-
-
-def encode_conversation(example: Conversation, tokenizer, template: TemplateSpec | None,
-                        options: EncodeOptions) -> Encoded:
-    messages, tools = render_input(example, options)
-    return from_rendered(render(tokenizer, messages, template=template, tools=tools), options)
 
 
 def from_rendered(rendered: Rendered, options: EncodeOptions) -> Encoded:

@@ -16,7 +16,7 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Example
 from tuneforge.data.identity import data_identity
-from tuneforge.data.load import examples, load_data, load_raw, resolve_specs
+from tuneforge.data.load import Specs, examples, load_data, load_raw, resolve_specs
 from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, encoding_key
 from tuneforge.encode.dataset import EncodeStats, encode_dataset
 from tuneforge.encode.options import EncodeOptions
@@ -118,13 +118,13 @@ def cache_for(cfg: RunConfig) -> EncodedCache:
                         else default_cache_root())
 
 
-def _encode(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
+def _encode(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
             cache: EncodedCache, key: str) -> Encoded:
     """Read the raw rows into a scratch folder, encode them into a new cache entry, commit it under `key`."""
     stage = cfg.finetune.needs()
     work, entry = cache.work_folder(), cache.new_entry()
     try:
-        raw = load_raw(cfg.data, stage=stage, seed=cfg.train.seed, folder=work / "raw")
+        raw = load_raw(cfg.data, stage=stage, seed=cfg.train.seed, folder=work / "raw", specs=specs)
 
         def encode(data, name: str):
             return encode_dataset(data, tokenizer, template, options, folder=entry / name,
@@ -140,35 +140,35 @@ def _encode(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: E
         shutil.rmtree(entry, ignore_errors=True)  # only still there when encoding failed
 
 
-def encode_cached(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions) -> Encoded:
+def encode_cached(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None,
+                  options: EncodeOptions) -> Encoded:
     """The pt/sft features of the run's data: from the cache when these inputs were encoded before (one log
     line says so), else encoded now and cached. One process encodes; others asking for the same key wait."""
     stage = cfg.finetune.needs()
-    specs, eval_specs = resolve_specs(cfg.data, stage)
     cache = cache_for(cfg)
-    key = encoding_key(data_identity(cfg.data, specs, eval_specs, stage, cfg.train.seed), tokenizer, template,
-                       options)
+    key = encoding_key(data_identity(cfg.data, *specs, stage, cfg.train.seed), tokenizer, template, options)
     with cache.lock(key):
         hit = None if cfg.data.overwrite_cache else cache.load(key)
         if hit is not None:
             log.info("data: reusing the encoding cached in %s (%d train sequences); nothing re-encoded",
                      hit.folder, len(hit.train))
             return hit
-        return _encode(cfg, tokenizer, template, options, cache, key)
+        return _encode(cfg, specs, tokenizer, template, options, cache, key)
 
 
-def _streamed(cfg: RunConfig, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
+def _streamed(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
               added: tuple[str, ...]) -> PreparedData:
     """streaming: every row checked first (a bad row stops the run here, by file:row), then a train stream
     encoded as the Trainer reads it; the eval rows (val_size of them, or eval_dataset) encoded now."""
     from datasets import Dataset
 
-    from tuneforge.data.stream import load_streams, validate_streams
+    from tuneforge.data.stream import check_streamable, load_streams, validate_streams
     from tuneforge.encode.stream import encode_stream
 
     stage = cfg.finetune.needs()
-    checked = validate_streams(cfg.data, stage=stage, workers=worker_count(cfg.data.preprocessing_num_workers))
-    streams = load_streams(cfg.data, stage=stage, seed=cfg.train.seed, buffer_size=cfg.data.buffer_size)
+    check_streamable(specs)
+    checked = validate_streams(cfg.data, specs, stage=stage, workers=worker_count(cfg.data.preprocessing_num_workers))
+    streams = load_streams(cfg.data, specs, stage=stage, seed=cfg.train.seed, buffer_size=cfg.data.buffer_size)
     batch = cfg.data.preprocessing_batch_size
     train = encode_stream(streams.train, tokenizer, template, options, batch)
     evaluation = None
@@ -214,12 +214,12 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     stage = cfg.finetune.needs()
     _check_paths(cfg)
     template = stage_template(cfg)
-    resolve_specs(cfg.data, stage)  # unknown datasets and dataset/stage mismatches before the tokenizer loads
+    specs = resolve_specs(cfg.data, stage)  # unknown datasets, dataset/stage mismatches before the tokenizer loads
     tokenizer, added = _tokenizer_for(cfg, template)
     options = EncodeOptions.from_config(cfg.data, stage)
     if cfg.data.streaming:
-        return _streamed(cfg, tokenizer, template, options, added)
-    encoded = encode_cached(cfg, tokenizer, template, options)
+        return _streamed(cfg, specs, tokenizer, template, options, added)
+    encoded = encode_cached(cfg, specs, tokenizer, template, options)
     stats = EncodeStats(**encoded.stats["train"])
     log.info("train data: %s", stats.summary())
     if encoded.stats.get("eval"):

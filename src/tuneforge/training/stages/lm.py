@@ -44,18 +44,17 @@ def _prepare(cfg: RunConfig) -> tuple[PreparedData, bool, Path | None]:
     if world_size() <= 1:
         check_machine(cfg)
         prepared = prepare_data(cfg)
-        from tuneforge.training.stages.common import start_output  # imports the trainer libraries
-
         on_gpu = use_gpu(cfg)
-        _, resume = start_output(cfg)
-        return prepared, on_gpu, resume
-    from tuneforge.training.stages.common import start_output
-
+        return prepared, on_gpu, _start_output(cfg)
     on_gpu = use_gpu(cfg)
     with main_process_first(cfg, on_gpu):
-        prepared = prepare_data(cfg)
-        _, resume = start_output(cfg)
-    return prepared, on_gpu, resume
+        return prepare_data(cfg), on_gpu, _start_output(cfg)
+
+
+def _start_output(cfg: RunConfig) -> Path | None:
+    from tuneforge.training.stages.common import start_output  # imports the trainer libraries: after encoding
+
+    return start_output(cfg)[1]
 
 
 def run(cfg: RunConfig) -> RunDir:
