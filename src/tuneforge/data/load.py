@@ -89,14 +89,23 @@ def load_raw(cfg: DataConfig, *, stage: StageNeeds, seed: int, folder: Path, spe
                      RawData(evaluation, tuple(eval_specs), stage.kind, eval_tables))
 
 
-def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int) -> DataSplits:
-    """Train (and eval) examples: `load_raw`, every row validated and converted. For the stages that train
-    on example lists (TRL's), previews and tools; pt/sft encode the raw rows instead (`encode.dataset`)."""
+def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int, limit: int | None = None) -> DataSplits:
+    """Train (and eval) examples: `load_raw`, every row validated and converted (only the first `limit` rows
+    of each split, for previews). For the stages that train on example lists (TRL's), previews and tools;
+    pt/sft encode the raw rows instead (`encode.dataset`)."""
+    import dataclasses
     import tempfile
+
+    def convert(data: RawData | None) -> list[Example] | None:
+        if data is None:
+            return None
+        if limit is not None:
+            data = dataclasses.replace(data, rows=data.rows.select(range(min(limit, len(data)))))
+        return examples(data)
 
     with tempfile.TemporaryDirectory(prefix="tuneforge-rows-") as folder:
         raw = load_raw(cfg, stage=stage, seed=seed, folder=Path(folder))
-        return DataSplits(examples(raw.train), examples(raw.eval) if raw.eval is not None else None)
+        return DataSplits(convert(raw.train), convert(raw.eval))
 
 
 def examples(data: RawData) -> list[Example]:

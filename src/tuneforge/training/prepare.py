@@ -16,7 +16,7 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Example
 from tuneforge.data.identity import data_identity
-from tuneforge.data.load import Specs, examples, load_data, load_raw, resolve_specs
+from tuneforge.data.load import Specs, load_data, load_raw, resolve_specs
 from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, encoding_key
 from tuneforge.encode.dataset import EncodeStats, encode_dataset
 from tuneforge.encode.options import EncodeOptions
@@ -182,12 +182,7 @@ def _streamed(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | 
 
 def first_examples(cfg: RunConfig, n: int) -> list[Example]:
     """The first `n` training examples, in training's order (previews)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="tuneforge-rows-") as folder:
-        raw = load_raw(cfg.data, stage=cfg.finetune.needs(), seed=cfg.train.seed, folder=Path(folder))
-        head = dataclasses.replace(raw.train, rows=raw.train.rows.select(range(min(n, len(raw.train)))))
-        return examples(head)
+    return load_data(cfg.data, stage=cfg.finetune.needs(), seed=cfg.train.seed, limit=n).train
 
 
 def reads_tokenized_path(cfg: RunConfig) -> bool:
