@@ -10,7 +10,7 @@ from typing import Any
 from tuneforge.config.fields import option, split_names
 
 # Our own keys, not TrainingArguments fields.
-_OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length"}
+_OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path"}
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,11 @@ class TrainConfig:
     gradient_checkpointing: bool | None = option(None, "Recompute activations to save memory "
                                                        "(default: on when a GPU is used).")
     torch_compile: bool = option(False, "Compile the model with torch.compile.")
-    group_by_length: bool = option(False, "Batch examples of similar length together.")
+    group_by_length: bool = option(False, "Batch examples of similar length together (changes the order).")
+    fast_path: bool = option(True, "The training step that computes only what the loss needs: batches without "
+                                   "padding (attention within each example), the output head only at trained "
+                                   "positions, fused AdamW. The same examples, order, loss and optimizer; false "
+                                   "runs transformers' padded step, for comparisons and debugging.")
     seed: int = option(42, "Random seed (data order, initialisation, splits).")
     data_seed: int | None = option(None, "Seed for the data sampler (default: seed).")
     # logging and saving

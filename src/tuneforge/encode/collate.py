@@ -1,5 +1,15 @@
-"""Batching features for the trainer: right-padding, or — for neat-packed rows — one flattened row with
-per-segment position_ids and no attention mask (which is what makes transformers isolate the segments)."""
+"""Batching features for the trainer.
+
+- `Collator`: right-padding (the path transformers' Trainer runs; `fast_path: false`), or — for neat-packed
+  rows — one flattened row with per-segment position_ids and no attention mask (which is what makes
+  transformers isolate the segments).
+- `FlatCollator`: the fast path. The batch's examples (or packed rows) concatenated into one row with no
+  padding at all and per-segment position_ids (from which flash-attention's varlen path and
+  model/attention.py's per-segment attention find the segments), and — when `label_positions` —
+  `logits_to_keep`, a [1, T] mask of the positions whose next token is trained, so the model computes its
+  output head only there. Every tensor has the batch dimension first: accelerate slices batches along it.
+  The same examples in the same order; only their layout changes.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,3 +38,44 @@ class Collator:
             batch["labels"].append(list(f["labels"]) + [IGNORE_INDEX] * pad)
             batch["attention_mask"].append([1] * len(f["input_ids"]) + [0] * pad)
         return {key: torch.tensor(value) for key, value in batch.items()}
+
+
+def segment_lengths(feature: dict) -> list[int]:
+    """The lengths of a row's attention segments: a neat-packed row restarts its position_ids at each example;
+    any other row (one example, or a plainly packed row) is one segment."""
+    positions = feature.get("position_ids")
+    if positions is None:
+        return [len(feature["input_ids"])]
+    starts = [i for i, p in enumerate(positions) if p == 0] + [len(positions)]
+    return [end - start for start, end in zip(starts, starts[1:])]
+
+
+@dataclass(frozen=True)
+class FlatCollator:
+    label_positions: bool = True
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        input_ids: list[int] = []
+        labels: list[int] = []
+        positions: list[int] = []
+        for feature in features:
+            input_ids += feature["input_ids"]
+            row_labels = list(feature["labels"])
+            start = 0
+            for length in segment_lengths(feature):
+                # A segment's first token is never a target (nothing before it in its segment predicts it);
+                # in the padded layout the shift drops it, here the previous segment would predict it.
+                row_labels[start] = IGNORE_INDEX
+                positions += range(length)
+                start += length
+            labels += row_labels
+        labels_t = torch.tensor([labels])
+        batch = {"input_ids": torch.tensor([input_ids]), "labels": labels_t, "position_ids": torch.tensor([positions])}
+        if self.label_positions:
+            # Position t's logits predict token t+1: keep t where labels[t+1] is trained.
+            keep = torch.zeros_like(labels_t, dtype=torch.bool)
+            keep[:, :-1] = labels_t[:, 1:] != IGNORE_INDEX
+            batch["logits_to_keep"] = keep
+        return batch

@@ -101,8 +101,9 @@ def train_tokenizer(template_name: str, vocab_size: int, extra_files: list[Path]
 
 
 def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(),
-                    extra_files: list[Path] = (), overwrite: bool = False) -> Path:
-    """Write tokenizer + random model + generation_config to output_dir and return it."""
+                    extra_files: list[Path] = (), overwrite: bool = False, tokenizer_dir: Path | None = None) -> Path:
+    """Write tokenizer + random model + generation_config to output_dir and return it. `tokenizer_dir`: a real
+    tokenizer (e.g. a fixture's 152k Qwen2.5 vocabulary) instead of one trained here at spec.vocab_size."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
 
@@ -111,7 +112,12 @@ def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserError("output folder exists and is not empty (pass --overwrite to replace it)", file=str(out))
-    tokenizer = train_tokenizer(spec.template, spec.vocab_size, list(extra_files))
+    if tokenizer_dir is None:
+        tokenizer = train_tokenizer(spec.template, spec.vocab_size, list(extra_files))
+    else:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
     config_cls = {"llama": LlamaConfig, "qwen2": Qwen2Config}[spec.arch]
     config = config_cls(
         vocab_size=len(tokenizer), hidden_size=spec.hidden_size, intermediate_size=spec.intermediate_size,

@@ -97,6 +97,8 @@ def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=No
     if s.use_badam:
         # Inactive blocks have no gradient; DDP must not wait for them.
         kwargs["ddp_find_unused_parameters"] = True
+    if cfg.train.fast_path and kwargs["optim"] == "adamw_torch":
+        kwargs["optim"] = "adamw_torch_fused"  # the same AdamW update in one fused kernel per parameter group
     kwargs.update(optimizer_arguments(cfg, model))
     return TrainingArguments(**kwargs)
 

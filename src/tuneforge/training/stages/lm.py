@@ -8,7 +8,6 @@ from pathlib import Path
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
-from tuneforge.encode.collate import Collator
 from tuneforge.templates.spec import stop_token_ids
 from tuneforge.training.prepare import PreparedData, prepare_data
 from tuneforge.training.setup import (build_optimizer, check_machine, main_process_first, training_arguments,
@@ -63,6 +62,7 @@ def run(cfg: RunConfig) -> RunDir:
 
     from tuneforge.training.callbacks import JsonlLogCallback
     from tuneforge.training.checkpointing import with_atomic_checkpoints
+    from tuneforge.training.fast_path import flat_attention, step_parts
     from tuneforge.training.stages.common import finish_trainer_run, load_policy, write_run
     warn_if_too_big(cfg, on_gpu)
     out = Path(cfg.train.output_dir)
@@ -73,8 +73,10 @@ def run(cfg: RunConfig) -> RunDir:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)
+    step = step_parts(cfg, tokenizer.pad_token_id)
     trainer = trainer_cls(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
-                          data_collator=Collator(tokenizer.pad_token_id), processing_class=tokenizer,
+                          data_collator=step.collator, compute_loss_func=step.compute_loss_func,
+                          processing_class=tokenizer,
                           optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     stats = prepared.train_stats.__dict__ if prepared.train_stats else None
@@ -89,4 +91,6 @@ def run(cfg: RunConfig) -> RunDir:
         def convert_pissa() -> None:
             model.save_pretrained(out / "pissa_converted",
                                   path_initial_model_for_weight_conversion=str(out / "pissa_init"))
-    return finish_trainer_run(trainer, cfg, out, resume, (), prepared.eval is not None, after_save=convert_pissa)
+    with flat_attention(cfg, model):
+        return finish_trainer_run(trainer, cfg, out, resume, (), prepared.eval is not None,
+                                  after_save=convert_pissa)

@@ -1,0 +1,72 @@
+"""The fast training step (`fast_path: true`, the default) of the language-modelling stages: the trainer pieces
+that make a step compute only what its loss needs, without changing what is learned.
+
+- padding-free batches (encode/collate.FlatCollator) with attention inside each example
+  (model/attention.py on sdpa; flash-attention's own varlen path when that is the implementation);
+- the output head and cross-entropy only at the trained positions (`logits_to_keep`, transformers' own
+  argument, with `label_only_loss` below) — no batch × length × vocab logits tensor;
+- fused AdamW for `optim: adamw_torch` (setup.training_arguments): the same update, one kernel.
+
+`fast_path: false` gives the padded step transformers' Trainer runs by default (the Collator, the model's loss)."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tuneforge.config.run import RunConfig
+from tuneforge.encode.collate import Collator, FlatCollator
+from tuneforge.encode.options import IGNORE_INDEX
+
+
+@dataclass(frozen=True)
+class StepParts:
+    """What the Trainer takes: its data_collator and compute_loss_func (None: the model's own loss)."""
+    collator: Callable
+    compute_loss_func: Callable | None
+
+
+def step_parts(cfg: RunConfig, pad_token_id: int) -> StepParts:
+    if not cfg.train.fast_path:
+        return StepParts(Collator(pad_token_id), None)
+    if cfg.train.label_smoothing_factor:
+        # The Trainer's label smoother then runs on the model's logits (every position of the flat row).
+        return StepParts(FlatCollator(label_positions=False), None)
+    return StepParts(FlatCollator(), label_only_loss)
+
+
+@contextlib.contextmanager
+def flat_attention(cfg: RunConfig, model) -> Iterator[None]:
+    """While training on flattened batches, attention that stays within each example: sdpa becomes the
+    per-segment sdpa, and is sdpa again afterwards (for generation on padded batches); flash-attention reads
+    the segments from position_ids itself; eager and flex get transformers' packed-sequence mask, which it
+    also builds from position_ids."""
+    from tuneforge.model.attention import SEGMENT_ATTENTION, register_segment_attention
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if not cfg.train.fast_path or base.config._attn_implementation != "sdpa":
+        yield
+        return
+    register_segment_attention()
+    base.set_attn_implementation(SEGMENT_ATTENTION)
+    try:
+        yield
+    finally:
+        base.set_attn_implementation("sdpa")
+
+
+def label_only_loss(outputs, labels, num_items_in_batch=None):
+    """Cross-entropy of the logits the model computed at `logits_to_keep` (the positions before each trained
+    token, in order) against those tokens: the model's own causal-LM loss (float32 logits, summed over tokens,
+    divided by the tokens of the whole accumulated batch), computed on the rows it uses only."""
+    import torch.nn.functional as F
+
+    targets = labels[..., 1:]
+    targets = targets[targets != IGNORE_INDEX]
+    logits = outputs.logits.reshape(-1, outputs.logits.shape[-1]).float()
+    loss = F.cross_entropy(logits, targets.to(logits.device), reduction="sum")
+    if num_items_in_batch is None:
+        return loss / max(targets.numel(), 1)
+    if hasattr(num_items_in_batch, "to"):
+        num_items_in_batch = num_items_in_batch.to(loss.device)
+    return loss / num_items_in_batch
