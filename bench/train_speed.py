@@ -1,167 +1,194 @@
-"""Training speed benchmark: trained (non-padding) tokens/s, time to first step, peak RSS (and peak GPU
-memory), MFU and padding ratio, for LoRA and full SFT on the tiny and a ~30M-parameter model, with and without
-packing, side by side in one run (this machine is shared and noisy: compare rows of one run as ratios).
+"""Training speed and memory: tuneforge's fast step, tuneforge with `fast_path: false` (transformers' padded
+step), and LLaMA-Factory 0.9.5 when its CLI is given — the same YAML, model, data and seed, each run a fresh
+process that encodes its data itself, figures side by side in one run.
 
-    python bench/train_speed.py                      # every case
-    python bench/train_speed.py --models m30 --methods lora --steps 10
+    python bench/train_speed.py --lf /work/venv-lf/bin/llamafactory-cli     # the whole job (~25 min, 2 cores)
+    python bench/train_speed.py --methods lora --no-memory                   # tuneforge only, LoRA
+    python bench/train_speed.py --small                                      # the CI setting (~1 min)
 
-Each case runs in its own process (so peak RSS is its own) through the same pieces `tuneforge train` uses:
-prepare_data, load_model, apply_adapter, training_arguments, build_optimizer, the Collator. MFU = 6·N·tokens/s
-divided by the float32 matmul peak this script measures on this device.
+The job (issue 14): a tiny Qwen2 made here (hidden 256, 4 layers, vocab 6000 trained on the data), 500 + 500
+alpaca rows (LLaMA-Factory's en/zh demo data) and 300 sharegpt tool-call rows, LoRA rank 8 on every linear
+layer (lr 2e-3) and full SFT (lr 1e-3), batch 4, cutoff 512, fp32, 1 epoch, cosine schedule, seed 42.
+Printed per run: trained (label) tokens per second of train_runtime, seconds from process start to the first
+logged step, peak RSS of the process, the epoch's mean training loss. The memory case trains a model with the
+real 152k Qwen2.5 vocabulary (../shared/fixtures/tokenizers/qwen2_5) at batch 4 × cutoff 1024, fast vs padded.
+
+This machine is shared and noisy: compare the rows of one run as ratios, and rerun before believing a
+difference of a few per cent.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-MODELS = {  # name → TinyModelSpec keywords
-    "tiny": dict(hidden_size=128, intermediate_size=256, num_layers=2, num_heads=4, num_kv_heads=2),
-    "m30": dict(hidden_size=512, intermediate_size=1408, num_layers=8, num_heads=8, num_kv_heads=4),
-}
+REPO = Path(__file__).resolve().parents[1]
+LF_DATA = REPO.parent / "shared" / "fixtures" / "llamafactory"
+QWEN_TOKENIZER = REPO.parent / "shared" / "fixtures" / "tokenizers" / "qwen2_5"
+DATASETS = "alpaca_en_demo,alpaca_zh_demo,glaive_toolcall_en_demo"
 
 
-def make_dataset(folder: Path, rows: int = 400, seed: int = 0) -> Path:
-    """Alpaca rows of widely varying length (20–~450 tokens), built from the bundled samples."""
-    repo = Path(__file__).resolve().parents[1]
-    base = json.loads((repo / "data" / "alpaca_sample.json").read_text())
-    sentences = [r["output"] for r in base]
-    rng = random.Random(seed)
-    data = [{"instruction": rng.choice(base)["instruction"], "input": "",
-             "output": " ".join(rng.choice(sentences) for _ in range(int(rng.paretovariate(1.2) * 2)))[:2000]}
-            for _ in range(rows)]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "bench.json").write_text(json.dumps(data))
-    (folder / "dataset_info.json").write_text(json.dumps({"bench": {"file_name": "bench.json"}}))
-    return folder
+@dataclass(frozen=True)
+class Figures:
+    tokens_per_s: float | None  # None: a run of part of an epoch, measured for its memory only
+    first_step_s: float
+    peak_rss_mb: float
+    train_loss: float
+    label_tokens: int | None
 
 
-def matmul_peak_flops(seconds: float = 1.0) -> float:
-    """Measured float32 matmul FLOP/s of this device (2·n³ per n×n product)."""
-    import torch
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    n = 4096 if device == "cuda" else 1024
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    for _ in range(3):
-        a @ b
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return 2 * n**3 * count / (time.perf_counter() - start)
+def job_yaml(model: Path, out: Path, method: str, rows: int, cutoff: int, extra: dict) -> str:
+    keys = {"model_name_or_path": str(model), "stage": "sft", "do_train": True, "finetuning_type": method,
+            "dataset": DATASETS, "dataset_dir": str(LF_DATA), "template": "qwen", "cutoff_len": cutoff,
+            "max_samples": rows, "overwrite_cache": True, "preprocessing_num_workers": 1,
+            "output_dir": str(out), "overwrite_output_dir": True, "logging_steps": 1, "save_strategy": "no",
+            "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1,
+            "learning_rate": 2e-3 if method == "lora" else 1e-3, "num_train_epochs": 1.0,
+            "lr_scheduler_type": "cosine", "bf16": False, "seed": 42, "report_to": "none", "plot_loss": False}
+    if method == "lora":
+        keys.update(lora_rank=8, lora_target="all")
+    keys.update(extra)
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in keys.items())
 
 
-def _peak_rss_bytes() -> int:
-    """VmHWM: this process's own peak (ru_maxrss would carry the spawning process's over exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
+def run_training(command: list[str], config: Path, out: Path, cache: Path) -> tuple[float, float]:
+    """(seconds to the first logged step, peak RSS in MB) of one training process; its outputs land in out."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "HF_DATASETS_CACHE": str(cache / "datasets"),
+           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1"}
+    log = out.parent / f"{out.name}.log"
+    first_log = out / "trainer_log.jsonl"
+    started = time.perf_counter()
+    with log.open("w") as handle:
+        proc = subprocess.Popen([*command, "train", str(config)], stdout=handle, stderr=subprocess.STDOUT, env=env)
+        first = None
+        while proc.poll() is None:
+            if first is None and first_log.is_file() and first_log.stat().st_size:
+                first = time.perf_counter() - started
+            time.sleep(0.05)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(command)} train {config} failed; see {log}")
+    # The child's own peak, read back through a second process: resource's children figure is the maximum
+    # over every child this bench ever waited for, not this one's.
+    return first or float("nan"), _peak_rss_mb(log)
 
 
-def run_case(config: dict, started: float) -> dict:
-    """Train in this process; the figures of one case."""
-    import torch
-    from transformers import Trainer, TrainerCallback, set_seed
-
-    from tuneforge.config.load import load_run_config
-    from tuneforge.encode.collate import Collator
-    from tuneforge.model.adapters import apply_adapter
-    from tuneforge.model.load import load_model
-    from tuneforge.training.prepare import prepare_data
-    from tuneforge.training.setup import build_optimizer, training_arguments, use_gpu
-
-    cfg = load_run_config(config)
-    on_gpu = use_gpu(cfg)
-    prepared = prepare_data(cfg)
-    set_seed(cfg.train.seed)
-    model = apply_adapter(load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale), cfg.finetune, cfg.model)
-    collator = Collator(prepared.tokenizer.pad_token_id)
-    counts = {"real": 0, "total": 0}
-
-    def counting(features):
-        batch = collator(features)
-        counts["total"] += batch["input_ids"].numel()
-        counts["real"] += int(batch["attention_mask"].sum()) if "attention_mask" in batch else batch["input_ids"].numel()
-        return batch
-
-    marks: dict = {}
-
-    class Clock(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == 1:
-                marks["first"] = time.perf_counter()
-                marks["tokens_at_first"] = counts["real"]
-
-    args = training_arguments(cfg, on_gpu, has_eval=False, model=model)
-    trainer = Trainer(model=model, args=args, train_dataset=prepared.train, data_collator=counting,
-                      optimizers=build_optimizer(cfg, model), callbacks=[Clock()])
-    trainer.train()
-    end = time.perf_counter()
-    params = sum(p.numel() for p in model.parameters())
-    tokens_after_first = counts["real"] - marks["tokens_at_first"]
-    tps = tokens_after_first / max(end - marks["first"], 1e-9)
-    out = {"tokens_per_s": tps, "first_step_s": marks["first"] - started, "params": params,
-           "padding_ratio": 1 - counts["real"] / max(counts["total"], 1), "trained_tokens": counts["real"],
-           "peak_rss_mb": _peak_rss_bytes() / 2**20}
-    if on_gpu:
-        out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    return out
+def _peak_rss_mb(log: Path) -> float:
+    for line in reversed(log.read_text(errors="replace").splitlines()):
+        if line.startswith("PEAK_RSS_KB "):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
-def _case_config(model: Path, data: Path, out: Path, method: str, packing: bool, steps: int, batch: int) -> dict:
-    return {"model_name_or_path": str(model), "stage": "sft", "finetuning_type": method, "dataset": "bench",
-            "dataset_dir": str(data), "template": "qwen", "cutoff_len": 512, "packing": packing,
-            "neat_packing": packing, "per_device_train_batch_size": batch, "max_steps": steps,
-            "learning_rate": 1e-4, "output_dir": str(out), "save_strategy": "no", "logging_steps": 1000,
-            "disable_tqdm": True, "report_to": "none", "overwrite_output_dir": True, "seed": 0}
+def measured_command(command: list[str]) -> list[str]:
+    """The command run under a Python wrapper that prints its peak RSS (its only child's, with that child's
+    own waited-for children) as the last line of the log."""
+    wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+               "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True); "
+               "sys.exit(code)")
+    return [sys.executable, "-c", wrapper, *command]
+
+
+def label_tokens_tuneforge(out: Path) -> int:
+    info = json.loads((out / "tuneforge_run.json").read_text())
+    return info["train_stats"]["label_tokens"]
+
+
+def label_tokens_saved(encoded: Path) -> int:
+    """Trained tokens of an encoding LLaMA-Factory saved (tokenized_path)."""
+    from datasets import load_from_disk
+
+    labels = load_from_disk(str(encoded))["train"]["labels"]
+    return sum(sum(1 for x in row if x != -100) for row in labels)
+
+
+def figures(out: Path, first: float, rss: float, tokens: int | None) -> Figures:
+    results = json.loads((out / "all_results.json").read_text())
+    speed = tokens / results["train_runtime"] if tokens is not None else None
+    return Figures(speed, first, rss, results["train_loss"], tokens)
+
+
+def make_models(work: Path, small: bool, memory: bool) -> dict[str, Path]:
+    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
+
+    spec = (TinyModelSpec(hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4, vocab_size=2000)
+            if small else TinyModelSpec(hidden_size=256, intermediate_size=512, num_layers=4, num_heads=8,
+                                        vocab_size=6000))
+    files = [LF_DATA / f"{name}.json" for name in DATASETS.split(",")]
+    models = {"job": make_tiny_model(work / "model", spec, extra_files=files, overwrite=True)}
+    if memory:
+        models["vocab152k"] = make_tiny_model(
+            work / "model152k", TinyModelSpec(hidden_size=64, intermediate_size=128, num_layers=2, num_heads=4),
+            overwrite=True, tokenizer_dir=QWEN_TOKENIZER)
+    return models
+
+
+def print_rows(title: str, rows: list[tuple[str, Figures]]) -> None:
+    print(f"\n## {title}")
+    print(f"{'run':26} {'trained tok/s':>13} {'first step s':>12} {'peak RSS MB':>11} {'train loss':>10} "
+          f"{'label tokens':>12}")
+    for name, f in rows:
+        speed = f"{f.tokens_per_s:13.0f}" if f.tokens_per_s is not None else f"{'-':>13}"
+        tokens = f"{f.label_tokens:12d}" if f.label_tokens is not None else f"{'-':>12}"
+        print(f"{name:26} {speed} {f.first_step_s:12.1f} {f.peak_rss_mb:11.0f} {f.train_loss:10.4f} {tokens}")
+    by_name = dict(rows)
+    fast = by_name.get("tuneforge")
+    for other in ("tuneforge fast_path=false", "llamafactory"):
+        if fast and other in by_name:
+            o = by_name[other]
+            speed = (f"tokens/s {fast.tokens_per_s / o.tokens_per_s:.2f}×, " if fast.tokens_per_s and o.tokens_per_s
+                     else "")
+            print(f"tuneforge vs {other}: {speed}peak RSS "
+                  f"{fast.peak_rss_mb / o.peak_rss_mb:.2f}×, first step {fast.first_step_s / o.first_step_s:.2f}×, "
+                  f"loss {fast.train_loss / o.train_loss:.3f}×")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="tiny,m30")
+    parser.add_argument("--lf", help="llamafactory-cli of a LLaMA-Factory install (its own venv)")
     parser.add_argument("--methods", default="lora,full")
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: one case, in a child process
+    parser.add_argument("--rows", type=int, default=500, help="max_samples per dataset")
+    parser.add_argument("--small", action="store_true", help="the CI setting: a smaller model, 20 rows each")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 152k-vocabulary memory case")
+    parser.add_argument("--work", type=Path, help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args()
-    if args.case:
-        started = time.perf_counter()
-        print("RESULT " + json.dumps(run_case(json.loads(args.case), started)))
-        return
-    from tuneforge.model.tiny import TinyModelSpec, make_tiny_model
-
-    peak = matmul_peak_flops()
-    print(f"measured matmul peak: {peak / 1e9:.1f} GFLOP/s (float32)")
-    work = Path(tempfile.mkdtemp(prefix="tf-bench-"))
-    data = make_dataset(work / "data")
-    header = f"{'model':6} {'method':5} {'packing':8} {'tok/s':>8} {'first step s':>12} {'peak RSS MB':>11} " \
-             f"{'MFU %':>6} {'padding %':>9}"
-    print(header)
-    for model_name in args.models.split(","):
-        model = make_tiny_model(work / model_name, TinyModelSpec(**MODELS[model_name]), overwrite=True)
-        for method in args.methods.split(","):
-            for packing in (False, True):
-                config = _case_config(model, data, work / "out", method, packing, args.steps, args.batch)
-                proc = subprocess.run([sys.executable, __file__, "--case", json.dumps(config)], capture_output=True,
-                                      text=True, env={**__import__("os").environ,
-                                                      "XDG_CACHE_HOME": str(work / "cache")})
-                lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-                if not lines:
-                    print(f"{model_name} {method} packing={packing} FAILED\n{proc.stderr[-2000:]}")
-                    continue
-                r = json.loads(lines[-1][7:])
-                mfu = 6 * r["params"] * r["tokens_per_s"] / peak
-                print(f"{model_name:6} {method:5} {str(packing):8} {r['tokens_per_s']:8.0f} {r['first_step_s']:12.1f} "
-                      f"{r['peak_rss_mb']:11.0f} {100 * mfu:6.1f} {100 * r['padding_ratio']:9.1f}", flush=True)
+    if not LF_DATA.is_dir():
+        sys.exit(f"LLaMA-Factory's demo data is not at {LF_DATA} (../shared/fixtures)")
+    rows = 20 if args.small else args.rows
+    memory = not args.no_memory and QWEN_TOKENIZER.is_dir()
+    work = args.work or Path(tempfile.mkdtemp(prefix="tf-speed-"))
+    models = make_models(work, args.small, memory)
+    tuneforge = [sys.executable, "-c", "from tuneforge.cli.main import entry; entry()"]
+    for method in args.methods.split(","):
+        plan = [("tuneforge", tuneforge, {}), ("tuneforge fast_path=false", tuneforge, {"fast_path": False})]
+        if args.lf:
+            plan.append(("llamafactory", [args.lf], {"tokenized_path": str(work / f"lf_encoded_{method}")}))
+        results = []
+        for name, command, extra in plan:
+            out = work / f"{method}_{name.split()[0]}_{'off' if extra.get('fast_path') is False else 'on'}"
+            config = out.with_suffix(".yaml")
+            config.write_text(job_yaml(models["job"], out, method, rows, 512, extra))
+            first, rss = run_training(measured_command(command), config, out, work / f"cache_{out.name}")
+            tokens = (label_tokens_saved(Path(extra["tokenized_path"])) if "tokenized_path" in extra
+                      else label_tokens_tuneforge(out))
+            results.append((name, figures(out, first, rss, tokens)))
+        print_rows(f"{method}: up to {rows} rows of each dataset, batch 4, cutoff 512, 1 epoch", results)
+    if memory:
+        results = []
+        for name, extra in (("tuneforge", {}), ("tuneforge fast_path=false", {"fast_path": False})):
+            out = work / f"vocab152k_{'off' if extra else 'on'}"
+            config = out.with_suffix(".yaml")
+            config.write_text(job_yaml(models["vocab152k"], out, "lora", rows, 1024,
+                                       {**extra, "max_steps": 5 if args.small else 25}))
+            first, rss = run_training(measured_command(tuneforge), config, out, work / f"cache_{out.name}")
+            results.append((name, figures(out, first, rss, None)))
+        print_rows("memory: 152k vocabulary (Qwen2.5 tokenizer), LoRA, batch 4 × cutoff 1024", results)
+    print(f"\nruns kept in {work}")
 
 
 if __name__ == "__main__":
