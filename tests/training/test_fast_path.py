@@ -17,9 +17,9 @@ from tuneforge.encode.options import IGNORE_INDEX
 from tuneforge.encode.packing import pack
 
 
-def losses(run_dir: Path) -> list[float]:
+def losses(run_dir: Path, key: str = "loss") -> list[float]:
     rows = [json.loads(line) for line in (run_dir / "trainer_log.jsonl").read_text().splitlines()]
-    return [row["loss"] for row in rows if "loss" in row]
+    return [row[key] for row in rows if key in row]
 
 
 def sft_config(model: Path, out: Path, **overrides) -> dict:
@@ -41,7 +41,7 @@ def assert_same_losses(fast: list[float], padded: list[float]) -> None:
 
 
 @pytest.mark.parametrize("overrides", [
-    {"finetuning_type": "lora"},
+    {"finetuning_type": "lora", "val_size": 0.1, "eval_strategy": "steps", "eval_steps": 10},
     {"finetuning_type": "full", "learning_rate": 1e-3},
     {"finetuning_type": "freeze", "freeze_trainable_layers": 1, "learning_rate": 1e-3},
     {"stage": "pt", "dataset": "text_sample", "packing": True, "cutoff_len": 64},
@@ -51,6 +51,9 @@ def test_fast_path_trains_the_same_losses_as_the_padded_step(tiny_qwen, tmp_path
     fast = tuneforge.train(sft_config(tiny_qwen, tmp_path / "fast", **overrides))
     padded = tuneforge.train(sft_config(tiny_qwen, tmp_path / "padded", fast_path=False, **overrides))
     assert_same_losses(losses(fast.path), losses(padded.path))
+    fast_eval, padded_eval = losses(fast.path, "eval_loss"), losses(padded.path, "eval_loss")
+    assert len(fast_eval) == (2 if "val_size" in overrides else 0)
+    assert all(abs(a - b) < 1e-4 for a, b in zip(fast_eval, padded_eval, strict=True))
 
 
 def test_dpo_fast_path_trains_the_same_losses(tiny_qwen, tmp_path):

@@ -29,8 +29,10 @@ class StepParts:
 def step_parts(cfg: RunConfig, pad_token_id: int) -> StepParts:
     if not cfg.train.fast_path:
         return StepParts(Collator(pad_token_id), None)
-    if cfg.train.label_smoothing_factor:
-        # The Trainer's label smoother then runs on the model's logits (every position of the flat row).
+    if cfg.train.label_smoothing_factor or cfg.scale.enable_liger_kernel:
+        # Label smoothing: the Trainer's label smoother runs on the model's logits (every position of the
+        # flat row). Liger: its fused linear cross-entropy computes the loss from the labels without
+        # building the logits at all (and its forward takes no mask for logits_to_keep).
         return StepParts(FlatCollator(label_positions=False), None)
     return StepParts(FlatCollator(), label_only_loss)
 

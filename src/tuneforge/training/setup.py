@@ -12,8 +12,11 @@ from pathlib import Path
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
+from tuneforge.core.log import get_logger
 from tuneforge.training.optim import build_special_optimizer, check_optimizer_installed, optimizer_arguments
 from tuneforge.training.trackers import check_trackers_installed
+
+log = get_logger()
 
 
 def check_machine(cfg: RunConfig) -> None:
@@ -35,7 +38,24 @@ def use_gpu(cfg: RunConfig) -> bool:
     if cfg.scale.enable_liger_kernel and not on_gpu:
         raise UserError("Liger kernels are GPU (Triton) kernels; turn enable_liger_kernel off on CPU",
                         field="enable_liger_kernel")
+    if cfg.train.bf16 and not on_gpu:
+        if cpu_has_bf16() is False:
+            log.warning("bf16: this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 flag), so "
+                        "autocast emulates them and trains slower than float32; consider bf16: false")
+        else:
+            log.info("bf16 on CPU: autocast in bfloat16 (measured slower than float32 on small models; "
+                     "docs/training.md)")
     return on_gpu
+
+
+def cpu_has_bf16() -> bool | None:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX-BF16); None where /proc/cpuinfo is not
+    there to say (not Linux)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return None
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def uses_gradient_checkpointing(cfg: RunConfig, on_gpu: bool) -> bool:
