@@ -102,7 +102,7 @@ def per_example_flat(model, rows: list[dict]) -> list[float]:
     from tuneforge.training.fast_path import flat_attention
     from tuneforge.config.run import RunConfig
 
-    batch = FlatCollator(label_positions=False)(rows)
+    batch = FlatCollator(logits="all")(rows)
     with torch.no_grad(), flat_attention(RunConfig(), model):
         logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"]).logits[0]
     starts = [*torch.nonzero(batch["position_ids"][0] == 0).flatten().tolist(), logits.shape[0]]
@@ -140,21 +140,25 @@ def policy_for(model_dir: Path, tmp_path: Path, fast: bool, method: str):
     return cfg, load_policy(cfg, _tokenizer(model_dir), (), on_gpu=False)
 
 
-def trainer_step(cfg, policy, feats: list[dict]) -> float:
-    """One forward/backward through the Trainer's own compute_loss, with the pieces the stage uses."""
+def trainer_step(cfg, policy, feats: list[dict], head_outputs: list | None = None) -> float:
+    """One forward/backward through the Trainer's own compute_loss, with the pieces the stage uses;
+    `head_outputs` collects the shape of every output-head result of the forward and backward passes."""
     from transformers import Trainer
 
     from tuneforge.training.fast_path import flat_attention, step_parts
     from tuneforge.training.setup import training_arguments
 
-    step = step_parts(cfg, 0)
+    step = step_parts(cfg, 0, policy)
     trainer = Trainer(model=policy, args=training_arguments(cfg, False, False, model=policy),
                       data_collator=step.collator, compute_loss_func=step.compute_loss_func)
     batch = step.collator(feats)
     count = trainer._get_num_items_in_batch([batch], "cpu")
+    if head_outputs is not None:
+        policy.get_base_model().get_output_embeddings().register_forward_hook(
+            lambda module, args, output: head_outputs.append(tuple(output.shape)))
     with flat_attention(cfg, policy):
         loss = trainer.compute_loss(policy, dict(batch), num_items_in_batch=count)
-    loss.backward()
+        loss.backward()
     return loss.item()
 
 
@@ -181,8 +185,9 @@ def test_fast_path_gradients_equal_the_padded_step(tiny_qwen, tmp_path, method):
 
 
 def test_fast_path_never_builds_batch_by_length_by_vocab_logits(tmp_path):
-    """With the real 152k Qwen2.5 vocabulary: the head's output on the fast path has one row per trained
-    token, where the padded step's has batch × longest × vocab."""
+    """With the real 152k Qwen2.5 vocabulary: on the fast path the head runs on the trained positions only,
+    CHUNK_LOGITS logits at a time (each chunk again in the backward pass), where the padded step's output is
+    batch × longest × vocab; and the chunked loss equals the padded one."""
     from tests.conftest import SHARED, missing_fixture
 
     tokenizer_dir = SHARED / "fixtures" / "tokenizers" / "qwen2_5"
@@ -193,18 +198,43 @@ def test_fast_path_never_builds_batch_by_length_by_vocab_logits(tmp_path):
     path = make_tiny_model(tmp_path / "m", TinyModelSpec(hidden_size=32, intermediate_size=64, num_layers=1,
                                                          num_heads=2, num_kv_heads=1, vocab_size=151936),
                            tokenizer_dir=tokenizer_dir)
-    shapes = {}
+    from tuneforge.training.fast_path import CHUNK_LOGITS
+
+    shapes, step_losses = {}, {}
+    batch = features([40, 300, 90, 12], seed=2)
     for fast in (True, False):
         cfg, policy = policy_for(path, tmp_path, fast, "lora")
-        head = policy.get_base_model().get_output_embeddings()
-        seen = []
-        head.register_forward_hook(lambda module, args, output: seen.append(tuple(output.shape)))
-        assert trainer_step(cfg, policy, features([40, 300, 90, 12], seed=2)) > 0
-        shapes[fast] = seen
-        vocab = head.out_features
-    batch = features([40, 300, 90, 12], seed=2)
+        shapes[fast] = []
+        step_losses[fast] = trainer_step(cfg, policy, batch, head_outputs=shapes[fast])
+        vocab = policy.get_base_model().get_output_embeddings().out_features
     trained = sum(sum(1 for x in f["labels"][1:] if x != IGNORE_INDEX) for f in batch)
-    assert vocab > 150_000
-    assert shapes[True] == [(trained, vocab)]
+    rows = CHUNK_LOGITS // vocab
+    chunks = [(min(rows, trained - start), vocab) for start in range(0, trained, rows)]
+    assert vocab > 150_000 and len(chunks) > 1
+    # The model's own head call sees no position; then the chunks, then the chunks again (backward).
+    assert shapes[True] == [(0, vocab), *chunks, *chunks[::-1]]
     assert shapes[False] == [(4, 300, vocab)]
+    assert abs(step_losses[True] - step_losses[False]) < 1e-5
 
+
+
+def test_chunked_head_gradients_equal_one_chunk(tiny_qwen, tmp_path):
+    """The checkpointed chunks (logits recomputed in the backward pass) give the one-chunk gradients."""
+    import dataclasses
+
+    import torch
+
+    from tuneforge.training.fast_path import ChunkedHeadLoss, flat_attention, step_parts
+
+    cfg, policy = policy_for(tiny_qwen, tmp_path, True, "full")
+    step = step_parts(cfg, 0, policy)
+    assert isinstance(step.compute_loss_func, ChunkedHeadLoss)
+    batch = step.collator(features([12, 200, 45, 90], seed=1))
+    grads = []
+    for chunk in (step.compute_loss_func, dataclasses.replace(step.compute_loss_func, chunk_logits=7 * 2048)):
+        policy.zero_grad()
+        with flat_attention(cfg, policy):
+            outputs = policy(**{k: v for k, v in batch.items() if k != "labels"})
+            chunk(outputs, batch["labels"]).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in policy.parameters() if p.grad is not None]))
+    assert (grads[0] - grads[1]).abs().max().item() < 1e-6

@@ -5,9 +5,11 @@
   transformers isolate the segments).
 - `FlatCollator`: the fast path. The batch's examples (or packed rows) concatenated into one row with no
   padding at all and per-segment position_ids (from which flash-attention's varlen path and
-  model/attention.py's per-segment attention find the segments), and — when `label_positions` —
-  `logits_to_keep`, a [1, T] mask of the positions whose next token is trained, so the model computes its
-  output head only there. Every tensor has the batch dimension first: accelerate slices batches along it.
+  model/attention.py's per-segment attention find the segments), and what the model's output head computes
+  (`logits`): "trained" — `logits_to_keep`, a [1, T] mask of the positions whose next token is trained;
+  "none" — no position, the last hidden states returned instead, for a loss that applies the head itself in
+  chunks (training/fast_path.py); "all" — every position. Every tensor has the batch dimension first:
+  accelerate slices batches along it.
   The same examples in the same order; only their layout changes.
 """
 from __future__ import annotations
@@ -50,9 +52,12 @@ def segment_lengths(feature: dict) -> list[int]:
     return [end - start for start, end in zip(starts, starts[1:])]
 
 
+HEAD_POSITIONS = ("trained", "none", "all")
+
+
 @dataclass(frozen=True)
 class FlatCollator:
-    label_positions: bool = True
+    logits: str = "trained"
 
     def __call__(self, features: list[dict]) -> dict:
         import torch
@@ -73,9 +78,12 @@ class FlatCollator:
             labels += row_labels
         labels_t = torch.tensor([labels])
         batch = {"input_ids": torch.tensor([input_ids]), "labels": labels_t, "position_ids": torch.tensor([positions])}
-        if self.label_positions:
+        if self.logits != "all":
             # Position t's logits predict token t+1: keep t where labels[t+1] is trained.
             keep = torch.zeros_like(labels_t, dtype=torch.bool)
-            keep[:, :-1] = labels_t[:, 1:] != IGNORE_INDEX
+            if self.logits == "trained":
+                keep[:, :-1] = labels_t[:, 1:] != IGNORE_INDEX
+            else:
+                batch["output_hidden_states"] = True
             batch["logits_to_keep"] = keep
         return batch

@@ -3,8 +3,10 @@ that make a step compute only what its loss needs, without changing what is lear
 
 - padding-free batches (encode/collate.FlatCollator) with attention inside each example
   (model/attention.py on sdpa; flash-attention's own varlen path when that is the implementation);
-- the output head and cross-entropy only at the trained positions (`logits_to_keep`, transformers' own
-  argument, with `label_only_loss` below) — no batch × length × vocab logits tensor;
+- the output head and cross-entropy only at the trained positions, in chunks (`ChunkedHeadLoss` on the last
+  hidden states) — no batch × length × vocab logits tensor; where the head cannot be applied outside the
+  model's forward (sharded parameters, a model that transforms its logits), the model computes its head at
+  those positions itself (`logits_to_keep`, transformers' own argument, with `label_only_loss`);
 - fused AdamW for `optim: adamw_torch` (setup.training_arguments): the same update, one kernel.
 
 `fast_path: false` gives the padded step transformers' Trainer runs by default (the Collator, the model's loss)."""
@@ -26,15 +28,73 @@ class StepParts:
     compute_loss_func: Callable | None
 
 
-def step_parts(cfg: RunConfig, pad_token_id: int) -> StepParts:
+# Logits computed at once: 2**24 float32 values are 64 MB (at a 152k vocabulary, 110 positions per chunk;
+# at 6k, 2,796 — a whole batch of short chat rows, so no chunking and no recomputation).
+CHUNK_LOGITS = 2**24
+
+
+def step_parts(cfg: RunConfig, pad_token_id: int, model=None) -> StepParts:
     if not cfg.train.fast_path:
         return StepParts(Collator(pad_token_id), None)
     if cfg.train.label_smoothing_factor or cfg.scale.enable_liger_kernel:
         # Label smoothing: the Trainer's label smoother runs on the model's logits (every position of the
         # flat row). Liger: its fused linear cross-entropy computes the loss from the labels without
         # building the logits at all (and its forward takes no mask for logits_to_keep).
-        return StepParts(FlatCollator(label_positions=False), None)
-    return StepParts(FlatCollator(), label_only_loss)
+        return StepParts(FlatCollator(logits="all"), None)
+    head = plain_head(cfg, model) if model is not None else None
+    if head is None:
+        return StepParts(FlatCollator(logits="trained"), label_only_loss)
+    return StepParts(FlatCollator(logits="none"), ChunkedHeadLoss(head))
+
+
+def plain_head(cfg: RunConfig, model):
+    """The output head module when the model's logits are exactly head(last hidden state) and the head's
+    parameters are whole in this process; None otherwise (FSDP and DeepSpeed shard or gather them inside the
+    wrapped forward only, and some models scale or soft-cap their logits). Checked on the model itself with
+    one three-token forward, not on a list of model types."""
+    import torch
+
+    if cfg.scale.fsdp or cfg.scale.deepspeed:
+        return None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
+    if head is None:
+        return None
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        out = base(input_ids=torch.tensor([[1, 2, 3]], device=device), output_hidden_states=True)
+        same = torch.allclose(head(out.hidden_states[-1]).float(), out.logits.float(), rtol=1e-4, atol=1e-5)
+    return head if same else None
+
+
+@dataclass(frozen=True)
+class ChunkedHeadLoss:
+    """The causal-LM loss from the last hidden states: the head and cross-entropy at the trained positions
+    only, CHUNK_LOGITS logits at a time. More than one chunk: each is checkpointed (its logits recomputed in
+    the backward pass instead of kept), so at most one chunk's logits exist at any time."""
+    head: object  # the model's output embeddings module (peft's wrapper of it, when targeted)
+    chunk_logits: int = CHUNK_LOGITS
+
+    def __call__(self, outputs, labels, num_items_in_batch=None):
+        from torch.utils.checkpoint import checkpoint
+
+        targets = labels[..., 1:]
+        keep = targets != IGNORE_INDEX
+        hidden = outputs.hidden_states[-1][:, :-1][keep]
+        targets = targets[keep].to(hidden.device)
+        rows = max(1, self.chunk_logits // outputs.logits.shape[-1])
+        if hidden.shape[0] <= rows:
+            loss = _head_cross_entropy(self.head, hidden, targets)
+        else:
+            loss = sum(checkpoint(_head_cross_entropy, self.head, hidden[i:i + rows], targets[i:i + rows],
+                                  use_reentrant=False) for i in range(0, hidden.shape[0], rows))
+        return _per_token(loss, targets.numel(), num_items_in_batch)
+
+
+def _head_cross_entropy(head, hidden, targets):
+    import torch.nn.functional as F
+
+    return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
 
 
 @contextlib.contextmanager
@@ -67,8 +127,14 @@ def label_only_loss(outputs, labels, num_items_in_batch=None):
     targets = targets[targets != IGNORE_INDEX]
     logits = outputs.logits.reshape(-1, outputs.logits.shape[-1]).float()
     loss = F.cross_entropy(logits, targets.to(logits.device), reduction="sum")
+    return _per_token(loss, targets.numel(), num_items_in_batch)
+
+
+def _per_token(loss_sum, tokens: int, num_items_in_batch):
+    """The summed loss divided as transformers' causal-LM loss divides it: by the trained tokens of the whole
+    accumulated batch when the Trainer counted them, else by this batch's."""
     if num_items_in_batch is None:
-        return loss / max(targets.numel(), 1)
+        return loss_sum / max(tokens, 1)
     if hasattr(num_items_in_batch, "to"):
-        num_items_in_batch = num_items_in_batch.to(loss.device)
-    return loss / num_items_in_batch
+        num_items_in_batch = num_items_in_batch.to(loss_sum.device)
+    return loss_sum / num_items_in_batch

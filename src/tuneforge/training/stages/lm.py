@@ -73,7 +73,7 @@ def run(cfg: RunConfig) -> RunDir:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)
-    step = step_parts(cfg, tokenizer.pad_token_id)
+    step = step_parts(cfg, tokenizer.pad_token_id, model)
     trainer = trainer_cls(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
                           data_collator=step.collator, compute_loss_func=step.compute_loss_func,
                           processing_class=tokenizer,
