@@ -140,7 +140,7 @@ def policy_for(model_dir: Path, tmp_path: Path, fast: bool, method: str):
     return cfg, load_policy(cfg, _tokenizer(model_dir), (), on_gpu=False)
 
 
-def trainer_step(cfg, policy, feats: list[dict], head_outputs: list | None = None) -> float:
+def trainer_step(cfg, policy, feats: list[dict], head_outputs: list | None = None, parts=None) -> float:
     """One forward/backward through the Trainer's own compute_loss, with the pieces the stage uses;
     `head_outputs` collects the shape of every output-head result of the forward and backward passes."""
     from transformers import Trainer
@@ -148,7 +148,7 @@ def trainer_step(cfg, policy, feats: list[dict], head_outputs: list | None = Non
     from tuneforge.training.fast_path import flat_attention, step_parts
     from tuneforge.training.setup import training_arguments
 
-    step = step_parts(cfg, 0, policy)
+    step = parts or step_parts(cfg, 0, policy)
     trainer = Trainer(model=policy, args=training_arguments(cfg, False, False, model=policy),
                       data_collator=step.collator, compute_loss_func=step.compute_loss_func)
     batch = step.collator(feats)
@@ -169,12 +169,17 @@ def _tokenizer(path: Path):
     return load_tokenizer(ModelConfig(model_name_or_path=str(path)))
 
 
-@pytest.mark.parametrize("method", ["lora", "full"])
-def test_fast_path_gradients_equal_the_padded_step(tiny_qwen, tmp_path, method):
+@pytest.mark.parametrize("method,head", [("lora", "chunked"), ("full", "chunked"), ("lora", "logits_to_keep")])
+def test_fast_path_gradients_equal_the_padded_step(tiny_qwen, tmp_path, method, head):
+    """Both heads of the fast path: the chunked one, and the model's own at logits_to_keep (what runs where
+    the head cannot be applied outside the model's forward)."""
+    from tuneforge.training.fast_path import StepParts, label_only_loss
+
     results = {}
     for fast in (True, False):
         cfg, policy = policy_for(tiny_qwen, tmp_path, fast, method)
-        loss = trainer_step(cfg, policy, features([12, 200, 45, 90], seed=1))
+        parts = StepParts(FlatCollator(logits="trained"), label_only_loss) if fast and head != "chunked" else None
+        loss = trainer_step(cfg, policy, features([12, 200, 45, 90], seed=1), parts=parts)
         results[fast] = loss, {n: p.grad for n, p in policy.named_parameters() if p.grad is not None}
     (fast_loss, fast), (padded_loss, padded) = results[True], results[False]
     assert fast.keys() == padded.keys() and fast

@@ -61,9 +61,15 @@ def plain_head(cfg: RunConfig, model):
     if head is None:
         return None
     device = next(model.parameters()).device
-    with torch.no_grad():
-        out = base(input_ids=torch.tensor([[1, 2, 3]], device=device), output_hidden_states=True)
-        same = torch.allclose(head(out.hidden_states[-1]).float(), out.logits.float(), rtol=1e-4, atol=1e-5)
+    was_training = base.training
+    base.train()  # in eval mode bitsandbytes' 4-bit layers repack their weights for inference, for good
+    cuda = [device] if device.type == "cuda" else []
+    try:  # with the random state restored after: dropout in this forward must not shift training's
+        with torch.no_grad(), torch.random.fork_rng(devices=cuda):
+            out = base(input_ids=torch.tensor([[1, 2, 3]], device=device), output_hidden_states=True)
+            same = torch.allclose(head(out.hidden_states[-1]).float(), out.logits.float(), rtol=1e-4, atol=1e-5)
+    finally:
+        base.train(was_training)
     return head if same else None
 
 
