@@ -243,3 +243,24 @@ def test_chunked_head_gradients_equal_one_chunk(tiny_qwen, tmp_path):
             chunk(outputs, batch["labels"]).backward()
         grads.append(torch.cat([p.grad.flatten() for p in policy.parameters() if p.grad is not None]))
     assert (grads[0] - grads[1]).abs().max().item() < 1e-6
+
+
+@pytest.fixture(scope="module")
+def tied_qwen(tiny_qwen, tmp_path_factory) -> Path:
+    """tiny_qwen with its output head tied to the input embeddings (one weight, trained from both ends)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = tmp_path_factory.mktemp("tied") / "model"
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_qwen), tie_word_embeddings=True)
+    model.tie_weights()
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(str(tiny_qwen)).save_pretrained(out)
+    return out
+
+
+def test_fast_path_with_tied_embeddings_trains_the_same_losses(tied_qwen, tmp_path):
+    overrides = {"finetuning_type": "full", "learning_rate": 1e-3}
+    fast = tuneforge.train(sft_config(tied_qwen, tmp_path / "fast", **overrides))
+    padded = tuneforge.train(sft_config(tied_qwen, tmp_path / "padded", fast_path=False, **overrides))
+    assert_same_losses(losses(fast.path), losses(padded.path))
