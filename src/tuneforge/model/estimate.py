@@ -3,7 +3,8 @@
 The estimate adds up, per device: weights (quantized or not), gradients and optimizer state of the trained
 parameters (sharded by ZeRO stage and world size, or offloaded to the CPU), activations for one micro-batch of
 per_device_train_batch_size × cutoff_len tokens (all layers, or only layer inputs plus one layer when gradient
-checkpointing recomputes them), the logits and their loss, and a fixed runtime overhead (CUDA context and
+checkpointing recomputes them), the logits and their loss (one chunk of them where the fast step chunks the
+output head), and a fixed runtime overhead (CUDA context and
 allocator slack on a GPU). Coefficients were checked against measured peak memory of CPU runs; see
 tests/scale/test_estimate.py.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
+from tuneforge.model.head import CHUNK_LOGITS, chunks_head
 
 GiB = 2**30
 _ADAM_BYTES = {"adamw_torch": 8, "adamw_torch_fused": 8, "adamw_8bit": 2, "adamw_bnb_8bit": 2,
@@ -164,7 +166,10 @@ def _activation_bytes(cfg: RunConfig, shape: ModelShape, tokens: int, kept_layer
     else:
         layers = kept_layers * per_layer
     logits = 3 * shape.vocab * 4  # fp32 logits, their log-softmax and their gradient
-    return float(tokens * layers * width), float(tokens * logits)
+    logit_rows = tokens
+    if chunks_head(cfg):  # the fast step's head: at most one chunk of logits at a time (model/head.py)
+        logit_rows = min(tokens, max(1, CHUNK_LOGITS // shape.vocab))
+    return float(tokens * layers * width), float(logit_rows * logits)
 
 
 def _zero(cfg: RunConfig) -> tuple[int, bool, bool]:
