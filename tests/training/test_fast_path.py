@@ -173,7 +173,7 @@ def _tokenizer(path: Path):
 def test_fast_path_gradients_equal_the_padded_step(tiny_qwen, tmp_path, method, head):
     """Both heads of the fast path: the chunked one, and the model's own at logits_to_keep (what runs where
     the head cannot be applied outside the model's forward)."""
-    from tuneforge.model.head import label_only_loss
+    from tuneforge.training.head import label_only_loss
     from tuneforge.training.fast_path import StepParts
 
     results = {}
@@ -204,7 +204,7 @@ def test_fast_path_never_builds_batch_by_length_by_vocab_logits(tmp_path):
     path = make_tiny_model(tmp_path / "m", TinyModelSpec(hidden_size=32, intermediate_size=64, num_layers=1,
                                                          num_heads=2, num_kv_heads=1, vocab_size=151936),
                            tokenizer_dir=tokenizer_dir)
-    from tuneforge.model.head import CHUNK_LOGITS
+    from tuneforge.config.train import CHUNK_LOGITS
 
     shapes, step_losses = {}, {}
     batch = features([40, 300, 90, 12], seed=2)
@@ -230,7 +230,7 @@ def test_chunked_head_gradients_equal_one_chunk(tiny_qwen, tmp_path):
 
     import torch
 
-    from tuneforge.model.head import ChunkedHeadLoss
+    from tuneforge.training.head import ChunkedHeadLoss
     from tuneforge.training.fast_path import flat_attention, step_parts
 
     cfg, policy = policy_for(tiny_qwen, tmp_path, True, "full")

@@ -37,6 +37,15 @@ class RunConfig:
         stage = self.finetune.stage
         return stage == "kto" or (stage == "dpo" and self.preference.pref_loss == "kto_pair")
 
+    def chunks_output_head(self) -> bool:
+        """Whether the fast step applies the output head itself, in chunks (training/head.py; the model's own
+        check aside): pt/sft on the fast path, with the head's parameters whole in this process — FSDP and
+        DeepSpeed shard or gather them inside the wrapped forward only — and no loss computed another way
+        (label smoothing, Liger)."""
+        s = self.scale
+        return (self.train.fast_path and self.finetune.stage in ("pt", "sft")
+                and not self.train.label_smoothing_factor and not (s.fsdp or s.deepspeed or s.enable_liger_kernel))
+
     def device_batches(self) -> tuple[int, int] | None:
         """(per-device batch, accumulation steps) the training loop runs for this run's loss; None when the loss
         cannot run the configured ones (see TrainConfig.device_batches)."""

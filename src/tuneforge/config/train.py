@@ -9,6 +9,11 @@ from typing import Any
 
 from tuneforge.config.fields import option, split_names
 
+# The fast step's output head computes at most this many logits at once: 2**24 float32 values are 64 MB (at a
+# 152k vocabulary, 110 positions per chunk; at 6k, 2,796 — a whole batch of short chat rows, so no chunking
+# and no recomputation). training/head.py; the memory estimate counts one chunk.
+CHUNK_LOGITS = 2**24
+
 # Our own keys, not TrainingArguments fields.
 _OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path"}
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.config.run import RunConfig
+from tuneforge.config.train import CHUNK_LOGITS
 from tuneforge.core.errors import UserError
-from tuneforge.model.head import CHUNK_LOGITS, chunks_head
 
 GiB = 2**30
 _ADAM_BYTES = {"adamw_torch": 8, "adamw_torch_fused": 8, "adamw_8bit": 2, "adamw_bnb_8bit": 2,
@@ -167,7 +167,7 @@ def _activation_bytes(cfg: RunConfig, shape: ModelShape, tokens: int, kept_layer
         layers = kept_layers * per_layer
     logits = 3 * shape.vocab * 4  # fp32 logits, their log-softmax and their gradient
     logit_rows = tokens
-    if chunks_head(cfg):  # the fast step's head: at most one chunk of logits at a time (model/head.py)
+    if cfg.chunks_output_head():  # the fast step's head: one chunk of logits at a time (training/head.py)
         logit_rows = min(tokens, max(1, CHUNK_LOGITS // shape.vocab))
     return float(tokens * layers * width), float(logit_rows * logits)
 

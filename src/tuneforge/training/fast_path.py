@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from tuneforge.config.run import RunConfig
 from tuneforge.encode.collate import Collator, FlatCollator
-from tuneforge.model.head import ChunkedHeadLoss, chunks_head, label_only_loss, plain_head
+from tuneforge.training.head import ChunkedHeadLoss, label_only_loss, plain_head
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def step_parts(cfg: RunConfig, pad_token_id: int, model=None) -> StepParts:
         # flat row). Liger: its fused linear cross-entropy computes the loss from the labels without
         # building the logits at all (and its forward takes no mask for logits_to_keep).
         return StepParts(FlatCollator(logits="all"), None)
-    head = plain_head(model) if model is not None and chunks_head(cfg) else None
+    head = plain_head(model) if model is not None and cfg.chunks_output_head() else None
     if head is None:
         return StepParts(FlatCollator(logits="trained"), label_only_loss)
     return StepParts(FlatCollator(logits="none"), ChunkedHeadLoss(head))

@@ -2,26 +2,13 @@
 states in chunks (`ChunkedHeadLoss`), or, where the head cannot be applied outside the model's forward, the
 logits the model computed at those positions itself (`label_only_loss`, with transformers' `logits_to_keep`).
 Both divide as transformers' own causal-LM loss does. The training step that uses them: training/fast_path.py;
-the memory estimate counts their logits (model/estimate.py)."""
+the memory estimate counts their logits (model/estimate.py, through RunConfig.chunks_output_head)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuneforge.config.run import RunConfig
+from tuneforge.config.train import CHUNK_LOGITS
 from tuneforge.encode.options import IGNORE_INDEX
-
-# Logits computed at once: 2**24 float32 values are 64 MB (at a 152k vocabulary, 110 positions per chunk;
-# at 6k, 2,796 — a whole batch of short chat rows, so no chunking and no recomputation).
-CHUNK_LOGITS = 2**24
-
-
-def chunks_head(cfg: RunConfig) -> bool:
-    """Whether the fast step may apply the output head itself, in chunks (the model's own check aside,
-    `plain_head`): it needs the head's parameters whole in this process — FSDP and DeepSpeed shard or gather
-    them inside the wrapped forward only — and a loss of its own (label smoothing and Liger compute theirs)."""
-    s = cfg.scale
-    return (cfg.train.fast_path and cfg.finetune.stage in ("pt", "sft") and not cfg.train.label_smoothing_factor
-            and not (s.fsdp or s.deepspeed or s.enable_liger_kernel))
 
 
 def plain_head(model):
