@@ -58,14 +58,16 @@ def job_yaml(model: Path, out: Path, method: str, rows: int, cutoff: int, extra:
 
 
 def run_training(command: list[str], config: Path, out: Path, cache: Path) -> tuple[float, float]:
-    """(seconds to the first logged step, peak RSS in MB) of one training process; its outputs land in out."""
+    """(seconds to the first logged step, peak RSS in MB) of one training process (`command train config`,
+    under `measured`); its outputs land in out."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "HF_DATASETS_CACHE": str(cache / "datasets"),
            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1"}
     log = out.parent / f"{out.name}.log"
     first_log = out / "trainer_log.jsonl"
     started = time.perf_counter()
     with log.open("w") as handle:
-        proc = subprocess.Popen([*command, "train", str(config)], stdout=handle, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen([*measured(command), "train", str(config)], stdout=handle, stderr=subprocess.STDOUT,
+                                env=env)
         first = None
         while proc.poll() is None:
             if first is None and first_log.is_file() and first_log.stat().st_size:
@@ -73,8 +75,6 @@ def run_training(command: list[str], config: Path, out: Path, cache: Path) -> tu
             time.sleep(0.05)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(command)} train {config} failed; see {log}")
-    # The child's own peak, read back through a second process: resource's children figure is the maximum
-    # over every child this bench ever waited for, not this one's.
     return first or float("nan"), _peak_rss_mb(log)
 
 
@@ -85,9 +85,10 @@ def _peak_rss_mb(log: Path) -> float:
     return float("nan")
 
 
-def measured_command(command: list[str]) -> list[str]:
+def measured(command: list[str]) -> list[str]:
     """The command run under a Python wrapper that prints its peak RSS (its only child's, with that child's
-    own waited-for children) as the last line of the log."""
+    own waited-for children) as the last line of the log: this bench's own children figure would be the
+    maximum over every run it waited for, not this one's."""
     wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
                "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, flush=True); "
                "sys.exit(code)")
@@ -173,7 +174,7 @@ def main() -> None:
             out = work / f"{method}_{name.split()[0]}_{'off' if extra.get('fast_path') is False else 'on'}"
             config = out.with_suffix(".yaml")
             config.write_text(job_yaml(models["job"], out, method, rows, 512, extra))
-            first, rss = run_training(measured_command(command), config, out, work / f"cache_{out.name}")
+            first, rss = run_training(command, config, out, work / f"cache_{out.name}")
             tokens = (label_tokens_saved(Path(extra["tokenized_path"])) if "tokenized_path" in extra
                       else label_tokens_tuneforge(out))
             results.append((name, figures(out, first, rss, tokens)))
@@ -185,7 +186,7 @@ def main() -> None:
             config = out.with_suffix(".yaml")
             config.write_text(job_yaml(models["vocab152k"], out, "lora", rows, 1024,
                                        {**extra, "max_steps": 5 if args.small else 25}))
-            first, rss = run_training(measured_command(tuneforge), config, out, work / f"cache_{out.name}")
+            first, rss = run_training(tuneforge, config, out, work / f"cache_{out.name}")
             results.append((name, figures(out, first, rss, None)))
         print_rows("memory: 152k vocabulary (Qwen2.5 tokenizer), LoRA, batch 4 × cutoff 1024", results)
     print(f"\nruns kept in {work}")

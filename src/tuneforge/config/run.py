@@ -37,14 +37,17 @@ class RunConfig:
         stage = self.finetune.stage
         return stage == "kto" or (stage == "dpo" and self.preference.pref_loss == "kto_pair")
 
+    def loss_from_logits_elsewhere(self) -> bool:
+        """Whether the causal-LM loss is computed by someone else from the logits: the Trainer's label smoother,
+        or Liger's fused linear cross-entropy (which never builds them)."""
+        return bool(self.train.label_smoothing_factor or self.scale.enable_liger_kernel)
+
     def chunks_output_head(self) -> bool:
         """Whether the fast step applies the output head itself, in chunks (training/head.py; the model's own
         check aside): pt/sft on the fast path, with the head's parameters whole in this process — FSDP and
-        DeepSpeed shard or gather them inside the wrapped forward only — and no loss computed another way
-        (label smoothing, Liger)."""
-        s = self.scale
-        return (self.train.fast_path and self.finetune.stage in ("pt", "sft")
-                and not self.train.label_smoothing_factor and not (s.fsdp or s.deepspeed or s.enable_liger_kernel))
+        DeepSpeed shard or gather them inside the wrapped forward only — and the loss its own."""
+        return (self.train.fast_path and self.finetune.stage in ("pt", "sft") and not self.loss_from_logits_elsewhere()
+                and not (self.scale.fsdp or self.scale.deepspeed))
 
     def device_batches(self) -> tuple[int, int] | None:
         """(per-device batch, accumulation steps) the training loop runs for this run's loss; None when the loss

@@ -59,6 +59,10 @@ HEAD_POSITIONS = ("trained", "none", "all")
 class FlatCollator:
     logits: str = "trained"
 
+    def __post_init__(self) -> None:
+        if self.logits not in HEAD_POSITIONS:
+            raise ValueError(f"logits must be one of {HEAD_POSITIONS}, not {self.logits!r}")
+
     def __call__(self, features: list[dict]) -> dict:
         import torch
 

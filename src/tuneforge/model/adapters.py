@@ -144,3 +144,8 @@ def apply_adapter(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: 
     log.info("trainable params: %d || all params: %d || trainable%%: %.4f", trainable, total,
              100 * trainable / total)
     return model
+
+
+def base_model(model):
+    """The transformers model under a peft wrapper (the model itself when there is none)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model

@@ -9,8 +9,6 @@ the arithmetic is the padded path's, without the padding. The segments are where
 from __future__ import annotations
 
 SEGMENT_ATTENTION = "tuneforge_segments"
-# The implementations that already attend within cu_seq_lens segments themselves.
-VARLEN_ATTENTION = ("flash_attention_2", "flash_attention_3", "flash_attention_4")
 
 
 def segment_attention(module, query, key, value, attention_mask, dropout: float = 0.0, scaling=None,

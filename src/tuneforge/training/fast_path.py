@@ -31,7 +31,7 @@ class StepParts:
 def step_parts(cfg: RunConfig, pad_token_id: int, model=None) -> StepParts:
     if not cfg.train.fast_path:
         return StepParts(Collator(pad_token_id), None)
-    if cfg.train.label_smoothing_factor or cfg.scale.enable_liger_kernel:
+    if cfg.loss_from_logits_elsewhere():
         # Label smoothing: the Trainer's label smoother runs on the model's logits (every position of the
         # flat row). Liger: its fused linear cross-entropy computes the loss from the labels without
         # building the logits at all (and its forward takes no mask for logits_to_keep).
@@ -48,9 +48,10 @@ def flat_attention(cfg: RunConfig, model) -> Iterator[None]:
     per-segment sdpa, and is sdpa again afterwards (for generation on padded batches); flash-attention reads
     the segments from position_ids itself; eager and flex get transformers' packed-sequence mask, which it
     also builds from position_ids."""
+    from tuneforge.model.adapters import base_model
     from tuneforge.model.attention import SEGMENT_ATTENTION, register_segment_attention
 
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    base = base_model(model)
     if not cfg.train.fast_path or base.config._attn_implementation != "sdpa":
         yield
         return

@@ -17,7 +17,9 @@ def plain_head(model):
     not on a list of model types."""
     import torch
 
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    from tuneforge.model.adapters import base_model
+
+    base = base_model(model)
     head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
     if head is None:
         return None
