@@ -16,11 +16,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e .
 	touch $@
 
-# Test extras: the openai client, Playwright, pexpect, and the optional training back-ends the tests cover.
-$(VENV)/.test-installed: $(VENV)/.installed
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+# Test extras: the openai client, Playwright, pexpect, the optional training back-ends the tests cover, and
+# torchvision + PyAV for the vision-language models (a torch/torchvision pair from constraints-vision.txt).
+$(VENV)/.test-installed: $(VENV)/.installed constraints-vision.txt
+	PIP_CONSTRAINT=$(CURDIR)/constraints-vision.txt $(PIP) install -q -c constraints-vision.txt -e '.[test]'
 	# DeepSpeed builds against the installed torch, so not in an isolated build environment.
-	$(PIP) install -q -c constraints.txt --no-build-isolation deepspeed
+	PIP_CONSTRAINT=$(CURDIR)/constraints-vision.txt $(PIP) install -q -c constraints-vision.txt \
+	  --no-build-isolation deepspeed
 	touch $@
 
 demo: setup
@@ -37,7 +39,8 @@ test-fast: $(VENV)/.test-installed
 
 # GGUF exports checked by llama.cpp itself (llama-cpp-python compiles llama.cpp; pip caches the wheel).
 test-gguf: $(VENV)/.test-installed
-	CMAKE_ARGS=-DGGML_NATIVE=OFF $(PIP) install -q -c constraints.txt llama-cpp-python
+	PIP_CONSTRAINT=$(CURDIR)/constraints-vision.txt CMAKE_ARGS=-DGGML_NATIVE=OFF $(PIP) install -q \
+	  -c constraints-vision.txt llama-cpp-python
 	$(PY) -m pytest -q -p no:cacheprovider tests/export/test_llamacpp.py
 
 clean:

@@ -70,7 +70,8 @@ def cmd_make_tiny_model(argv: list[str]) -> int:
                                                  "data's words, and a LoRA on it learns that data in seconds.")
     parser.add_argument("output_dir")
     parser.add_argument("--arch", choices=ARCHES, default=d.arch)
-    parser.add_argument("--template", default=d.template)
+    parser.add_argument("--template", default=d.template,
+                        help="text arches only; a vision arch uses its family's template (printed)")
     parser.add_argument("--hidden-size", type=int, default=d.hidden_size)
     parser.add_argument("--intermediate-size", type=int, default=d.intermediate_size)
     parser.add_argument("--layers", type=int, default=d.num_layers)
@@ -86,7 +87,8 @@ def cmd_make_tiny_model(argv: list[str]) -> int:
                          intermediate_size=a.intermediate_size, num_layers=a.layers, num_heads=a.heads,
                          num_kv_heads=a.kv_heads, vocab_size=a.vocab_size, seed=a.seed)
     out = make_tiny_model(a.output_dir, spec, [Path(p) for p in a.extra_text], overwrite=a.overwrite)
-    print(f"tiny {a.arch} model with template '{a.template}' saved to {out}")
+    template = json.loads((out / "tuneforge_tiny.json").read_text())["template"]
+    print(f"tiny {a.arch} model with template '{template}' saved to {out}")
     return 0
 
 

@@ -39,7 +39,21 @@ class DataConfig:
     streaming: bool = option(False, "Read and encode the datasets lazily while training (flat memory for any "
                                     "size); needs max_steps.")
     buffer_size: int = option(16384, "Rows in the shuffle buffer of a stream (streaming).")
+    # vision-language models (docs/multimodal.md); the budgets are LLaMA-Factory's defaults
+    media_dir: str | None = option(None, "Folder the images/videos columns' relative paths are read from "
+                                         "(default: dataset_dir).")
+    image_dir: str | None = option(None, "LLaMA-Factory's older name for media_dir.")
+    image_max_pixels: int = option(768 * 768, "Images larger than this many pixels are scaled down first.")
+    image_min_pixels: int = option(32 * 32, "Images smaller than this many pixels are scaled up first.")
+    video_max_pixels: int = option(256 * 256, "Video frames larger than this many pixels are scaled down.")
+    video_min_pixels: int = option(16 * 16, "Video frames smaller than this many pixels are scaled up.")
+    video_fps: float = option(2.0, "Frames sampled per second of video.")
+    video_maxlen: int = option(128, "At most this many frames per video.")
     ignore_pad_token_for_loss: bool = option(True, "Pad tokens never count in the loss.")
+
+    def media_folder(self) -> str:
+        """Where relative media paths point: media_dir, else LLaMA-Factory's image_dir, else dataset_dir."""
+        return self.media_dir or self.image_dir or self.dataset_dir
 
     def dataset_names(self) -> list[str]:
         return split_names(self.dataset)

@@ -34,6 +34,13 @@ class FinetuneConfig:
                                                   "trained ('all' or names like mlp,self_attn).")
     freeze_extra_modules: str | None = option(None, "freeze: modules outside the layers that are trained "
                                                     "too (e.g. embed_tokens,norm).")
+    # vision-language models: which parts train (LLaMA-Factory's keys and defaults)
+    freeze_vision_tower: bool = option(True, "Vision-language models: keep the vision encoder frozen.")
+    freeze_multi_modal_projector: bool = option(True, "Vision-language models: keep the projector from vision "
+                                                      "features to the language model frozen.")
+    freeze_language_model: bool = option(False, "Vision-language models: keep the language model frozen.")
+    train_mm_proj_only: bool = option(False, "Vision-language models: train the projector only (implies a "
+                                             "frozen vision encoder and language model).")
 
     def needs(self) -> StageNeeds:
         """What the stage asks of data and encoding (the stage name is validated by then)."""

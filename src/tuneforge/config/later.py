@@ -8,10 +8,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 _GROUPS = {
-    "multimodal models": (
-        "image_max_pixels image_min_pixels video_max_pixels video_min_pixels video_fps video_maxlen "
-        "freeze_vision_tower freeze_multi_modal_projector freeze_language_model train_mm_proj_only "
-        "media_dir image_dir"),
     "other engines and trainers": (
         "use_unsloth use_unsloth_gc shift_attn rope_scaling use_llama_pro moe_aux_loss_coef ray_run_name "
         "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_muon galore_proj_type_extra "

@@ -8,12 +8,14 @@ worker processes or here (`data.load.examples`); a bad row becomes its error in 
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tuneforge.config.stages import ExampleKind, StageNeeds, stages_taking
 from tuneforge.core.errors import UserError
+from tuneforge.core.media import PLACEHOLDERS
 from tuneforge.core.registry import Registry
 from tuneforge.data.dataset_info import DatasetSpec
 from tuneforge.data.example import (
@@ -25,6 +27,7 @@ from tuneforge.data.example import (
     Text,
 )
 from tuneforge.data.formats import FORMATS, Parsed
+from tuneforge.data.media import read_media
 from tuneforge.data.readers import parse_row
 
 
@@ -37,7 +40,7 @@ def _text(parsed: Parsed, source: Origin) -> Text:
 
 
 def _conversation(parsed: Parsed, source: Origin) -> Conversation:
-    return Conversation(messages=parsed.messages, tools=parsed.tools, source=source)
+    return Conversation(messages=parsed.messages, tools=parsed.tools, source=source, media=parsed.media)
 
 
 def _pair(parsed: Parsed, source: Origin) -> PreferencePair:
@@ -55,12 +58,13 @@ BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("example kind
     ExampleKind.TEXT: _text, ExampleKind.CONVERSATION: _conversation, ExampleKind.PAIR: _pair,
     ExampleKind.KTO: _kto,
 })
-MEDIA_COLUMNS = ("images", "videos", "audios")
+MEDIA_COLUMNS = tuple(PLACEHOLDERS)
 # Which column keys each formatting reads; dataset_info.json may name others, LLaMA-Factory ignores them.
 READ_COLUMNS = {
-    "alpaca": ("prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag"),
-    "sharegpt": ("messages", "system", "tools", "chosen", "rejected", "kto_tag"),
-    "openai": ("messages", "system", "tools", "chosen", "rejected", "kto_tag"),
+    "alpaca": ("prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag",
+               *PLACEHOLDERS),
+    "sharegpt": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", *PLACEHOLDERS),
+    "openai": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", *PLACEHOLDERS),
     "text": ("prompt",),
 }
 REQUIRED_COLUMNS = {"alpaca": ("prompt",), "sharegpt": ("messages",), "openai": ("messages",), "text": ("prompt",)}
@@ -74,8 +78,10 @@ def check_stage(spec: DatasetSpec, stage: StageNeeds) -> None:
         return UserError(message, file=spec.info_file, field=f"{spec.name}.{key}" if key else spec.name)
 
     media = [k for k in MEDIA_COLUMNS if getattr(spec.columns, k)]
-    if media:
-        raise fail(f"{media[0]} are not supported yet (tuneforge trains on text only)", f"columns.{media[0]}")
+    if media and kind is not ExampleKind.CONVERSATION:
+        raise fail(f"dataset '{spec.name}' has {media[0]}; stage {stage.name} trains on text only (multimodal "
+                   f"rows train with stage {'/'.join(stages_taking(ExampleKind.CONVERSATION))})",
+                   f"columns.{media[0]}")
     if spec.ranking and kind is not ExampleKind.PAIR:
         raise fail(f"dataset '{spec.name}' is a ranking dataset (chosen/rejected); stage {stage.name} cannot use "
                    f"it, only stages {'/'.join(stages_taking(ExampleKind.PAIR))}")
@@ -183,7 +189,10 @@ def convert_batch(batch: dict[str, list], specs: tuple[DatasetSpec, ...], kind: 
         try:
             raw = parse_row(file, row, text)
             seen[source] = seen.get(source, 0) | column_bits(raw.data, spec, keys[source])
-            out.append(build(converters[source](raw, spec, kind), Origin(file, row)))
+            parsed = converters[source](raw, spec, kind)
+            if kind is ExampleKind.CONVERSATION:
+                parsed = dataclasses.replace(parsed, media=read_media(raw, spec, parsed.messages))
+            out.append(build(parsed, Origin(file, row)))
         except UserError as exc:
             out.append(exc)
     return Converted(out, seen)

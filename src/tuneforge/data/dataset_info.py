@@ -81,6 +81,7 @@ class DatasetSpec:
     explicit_columns: frozenset[str] = frozenset()  # keys given in "columns" (checked against the data)
     path: str | None = None
     info_file: str | None = None  # where the entry came from, for error messages
+    media_dir: str | None = None  # where relative media paths point (the config's media folder)
 
     @property
     def source_url(self) -> str | None:

@@ -35,11 +35,27 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Media:
+    """The media files a row's `<image>`/`<video>`/`<audio>` placeholders stand for, in order, as paths
+    that exist (resolved against media_dir). Only references: files are opened when encoded or batched."""
+    images: tuple[str, ...] = ()
+    videos: tuple[str, ...] = ()
+    audios: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.images or self.videos or self.audios)
+
+
+NO_MEDIA = Media()
+
+
+@dataclass(frozen=True)
 class Conversation:
     """A chat whose assistant turns are learned (sft). Ends with an assistant message."""
     messages: tuple[Message, ...]
     tools: tuple[dict[str, Any], ...] | None = None
     source: Origin = Origin()
+    media: Media = NO_MEDIA
 
 
 @dataclass(frozen=True)

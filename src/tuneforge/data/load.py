@@ -10,6 +10,8 @@ for pt/sft, or here (`examples`) for the stages that hand examples to TRL. The s
 """
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,8 @@ def resolve_specs(cfg: DataConfig, stage: StageNeeds) -> Specs:
         raise UserError("no training dataset given", field="dataset")
     train = load_dataset_specs(names, cfg.dataset_dir)
     evaluation = load_dataset_specs(cfg.eval_dataset_names(), cfg.dataset_dir) if cfg.eval_dataset_names() else []
+    media = cfg.media_folder()
+    train, evaluation = ([dataclasses.replace(s, media_dir=media) for s in specs] for specs in (train, evaluation))
     for spec in train + evaluation:
         check_stage(spec, stage)
     return train, evaluation

@@ -91,3 +91,32 @@ class FlatCollator:
                 batch["output_hidden_states"] = True
             batch["logits_to_keep"] = keep
         return batch
+
+
+@dataclass(frozen=True)
+class MediaCollator:
+    """Padded batches of a vision-language model: `text` (the Collator) pads ids and labels, then the
+    batch's images and videos are opened and run through the model's image/video processor — the same
+    loading as at encoding, so each expands to the tokens its features were encoded with — and the token-type
+    ids the model needs are built from the ids (M-RoPE's modality ids, Gemma 3's image mask)."""
+    text: Collator
+    media: object  # encode.media.MediaEncoder
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        from tuneforge.data.example import Media
+        from tuneforge.encode.media import MEDIA_COLUMNS, load_media
+
+        files = Media(**{key: tuple(p for f in features for p in f.get(key) or ()) for key in MEDIA_COLUMNS})
+        batch = self.text([{k: v for k, v in f.items() if k not in MEDIA_COLUMNS} for f in features])
+        processor, loaded = self.media.processor, load_media(files, self.media.options)
+        if loaded["images"]:
+            batch.update(processor.image_processor(images=loaded["images"], return_tensors="pt"))
+        if loaded["videos"]:
+            out = processor.video_processor(videos=loaded["videos"], do_sample_frames=False, return_tensors="pt")
+            batch.update({k: v for k, v in out.items() if k != "video_metadata"})
+        if self.media.type_keys:
+            types = torch.tensor(processor.create_mm_token_type_ids(batch["input_ids"].tolist()))
+            batch.update({key: types for key in self.media.type_keys})
+        return batch

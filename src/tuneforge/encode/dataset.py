@@ -19,6 +19,7 @@ from tuneforge.core.log import get_logger
 from tuneforge.data.convert import BadRows
 from tuneforge.data.load import RawData, raise_bad_rows
 from tuneforge.encode.batch import BAD_ROW, KEPT, encode_batch, encoded_features, error_from_json
+from tuneforge.encode.media import MEDIA_COLUMNS, MediaEncoder
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
 from tuneforge.encode.packing import pack_table
 from tuneforge.encode.pretrain import group_table
@@ -68,7 +69,7 @@ def _one_thread_per_worker(parallel: bool):
 
 
 def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: int, batch_size: int,
-         folder: Path):
+         folder: Path, media: MediaEncoder | None):
     import datasets
 
     parallel = workers > 1 and len(data) >= PARALLEL_MIN_EXAMPLES
@@ -80,8 +81,8 @@ def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: in
             return data.rows.map(
                 encode_batch, batched=True, batch_size=batch_size, num_proc=workers if parallel else None,
                 fn_kwargs={"specs": data.specs, "tokenizer": tokenizer, "template": template, "options": options,
-                           "stops": frozenset(_stop_token_ids(tokenizer, template))},
-                remove_columns=data.rows.column_names, features=encoded_features(),
+                           "stops": frozenset(_stop_token_ids(tokenizer, template)), "media": media},
+                remove_columns=data.rows.column_names, features=encoded_features(media is not None),
                 cache_file_name=str(folder / f"encoded-{uuid.uuid4().hex[:8]}.arrow"), load_from_cache_file=False,
                 new_fingerprint=uuid.uuid4().hex, desc="encoding")  # a fresh file: this run's own encoding
     finally:
@@ -130,16 +131,20 @@ def _label_tokens(table) -> int:
 
 
 def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, options: EncodeOptions, *,
-                   folder: Path, workers: int = 1, batch_size: int = 1000):
+                   folder: Path, workers: int = 1, batch_size: int = 1000, media: MediaEncoder | None = None):
     """(features, stats): training features for the raw rows (packed/grouped as the options say), a
     memory-mapped Dataset whose files are in `folder` (no index over them: the files are the features, so a
-    cache can keep them as they are), and what happened to the rows. Raises the data's user errors."""
+    cache can keep them as they are), and what happened to the rows. Raises the data's user errors. With
+    `media` (a vision-language model's processor) the features also hold each row's media paths."""
     import numpy as np
     import pyarrow.compute as pc
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    mapped = _map(data, tokenizer, template, options, workers, batch_size, folder)
+    if media is not None and options.packing:
+        raise UserError("packing rows with images or videos is not supported yet; set packing: false",
+                        field="packing")
+    mapped = _map(data, tokenizer, template, options, workers, batch_size, folder, media)
     status = np.asarray(mapped.data.column("_status"))
     _check_rows(data, mapped, status)
     kept_rows = np.flatnonzero(status == KEPT)
@@ -154,7 +159,7 @@ def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, opti
                                   options.cutoff_len, options.neat_packing, folder / "packed.arrow")
         lengths, label_tokens = _lengths(features), _label_tokens(features)  # (reads the packed labels once)
     else:
-        features = mapped.select_columns(["input_ids", "labels"])
+        features = mapped.select_columns(["input_ids", "labels", *(MEDIA_COLUMNS if media is not None else ())])
         if len(kept_rows) < len(mapped):  # rows with nothing to train: write the kept ones out (a copy, rarely)
             features = features.select(kept_rows).flatten_indices(cache_file_name=str(folder / "kept.arrow"))
         lengths = _lengths(mapped)[kept_rows]

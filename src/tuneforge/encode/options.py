@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import ExampleKind, StageNeeds
+from tuneforge.encode.media import MediaOptions
 
 IGNORE_INDEX = -100
 
@@ -18,9 +19,12 @@ class EncodeOptions:
     default_system: str | None = None
     packing: bool = False
     neat_packing: bool = False
+    media: MediaOptions = MediaOptions()
 
     @classmethod
     def from_config(cls, data: DataConfig, stage: StageNeeds) -> EncodeOptions:
         return cls(kind=stage.kind, cutoff_len=data.cutoff_len, train_on_prompt=data.train_on_prompt,
                    mask_history=data.mask_history, default_system=data.default_system,
-                   packing=data.use_packing(stage), neat_packing=data.neat_packing)
+                   packing=data.use_packing(stage), neat_packing=data.neat_packing,
+                   media=MediaOptions(data.image_max_pixels, data.image_min_pixels, data.video_max_pixels,
+                                      data.video_min_pixels, data.video_fps, data.video_maxlen))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuneforge.data.example import Conversation
+from tuneforge.data.example import NO_MEDIA, Conversation, Media
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
 from tuneforge.templates.render import Rendered, with_default_system
 
@@ -18,6 +18,7 @@ class Encoded:
     input_ids: list[int]
     labels: list[int]
     truncated: bool = False
+    media: Media = NO_MEDIA  # the files its media tokens stand for (opened again when batched)
 
 
 def assistant_runs(mask: list[int]) -> list[tuple[int, int]]:

@@ -15,6 +15,7 @@ from tuneforge.config.model import ModelConfig
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.core.registry import Registry
+from tuneforge.model.vision import VISION_PARTS, frozen, is_vision_model
 
 log = get_logger()
 _LAYER = re.compile(r"\.layers\.(\d+)\.")
@@ -46,19 +47,38 @@ def _embedding_module_names(model) -> list[str]:
     return names
 
 
+def _vision_lora_targets(model, targets: list[str], ft: FinetuneConfig) -> list[str]:
+    """A vision-language model's LoRA targets as full module names: the linear layers named by lora_target
+    (every one for 'all') outside the parts its freeze keys keep frozen — by default only the language model's,
+    as LLaMA-Factory does (its vision encoder has q_proj/k_proj too)."""
+    import torch
+
+    kind = model.config.model_type
+    return [name for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and not name.startswith("lm_head")
+            and (targets == ["all"] or name.rsplit(".", 1)[-1] in targets) and not frozen(name + ".", kind, ft)]
+
+
 def _lora_config(ft: FinetuneConfig, model, train_embeddings: bool):
     from peft import LoraConfig, TaskType
 
     targets = ft.lora_targets()
-    if targets == ["all"]:
-        target_modules: str | list[str] = "all-linear"
-    else:
+    if targets != ["all"]:
         available = linear_module_names(model)
         unknown = [t for t in targets if t not in available]
         if unknown:
             raise UserError(f"no linear module named {', '.join(unknown)} in this model; available: "
                             f"{', '.join(available)}", field="lora_target")
-        target_modules = targets
+    if is_vision_model(model):
+        if ft.train_mm_proj_only:
+            raise UserError("train_mm_proj_only trains the projector itself; use finetuning_type: full or "
+                            "freeze", field="train_mm_proj_only")
+        target_modules: str | list[str] = _vision_lora_targets(model, targets, ft)
+        if not target_modules:
+            raise UserError("no linear layer left for LoRA outside the frozen parts (freeze_* keys)",
+                            field="lora_target")
+    else:
+        target_modules = "all-linear" if targets == ["all"] else targets
     init: bool | str = True
     if ft.pissa_init:
         init = "pissa" if ft.pissa_iter == -1 else f"pissa_niter_{ft.pissa_iter}"
@@ -85,19 +105,25 @@ def apply_lora(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: boo
 
 
 def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
-    n_layers = model.config.num_hidden_layers
+    n_layers = model.config.get_text_config().num_hidden_layers
     k = ft.freeze_trainable_layers
     layer_ids = set(range(max(n_layers - k, 0), n_layers)) if k > 0 else set(range(min(-k, n_layers)))
     modules = [] if ft.freeze_trainable_modules.strip() == "all" else \
         [m.strip() for m in ft.freeze_trainable_modules.split(",") if m.strip()]
     extras = [m.strip() for m in (ft.freeze_extra_modules or "").split(",") if m.strip()]
     names = [name for name, _ in model.named_parameters()]
+    kind = model.config.model_type if is_vision_model(model) else None
+    parts = VISION_PARTS[kind] if kind else None
     for field, wanted in (("freeze_trainable_modules", modules), ("freeze_extra_modules", extras)):
         missing = [m for m in wanted if not any(f".{m}." in f".{n}" for n in names)]
         if missing:
             raise UserError(f"no module named {', '.join(missing)} in this model", field=field)
 
     def trainable(name: str) -> bool:
+        if kind is not None and frozen(name, kind, ft):
+            return False
+        if kind is not None and name.startswith(parts.vision_tower + parts.projector):
+            return True  # an unfrozen vision part trains whole
         match = _LAYER.search(f".{name}")
         if match and int(match.group(1)) in layer_ids:
             return not modules or any(f".{m}." in f".{name}" for m in modules)
@@ -113,8 +139,9 @@ def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: b
 
 
 def apply_full(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
-    for param in model.parameters():
-        param.requires_grad_(True)
+    kind = model.config.model_type if is_vision_model(model) else None
+    for name, param in model.named_parameters():
+        param.requires_grad_(kind is None or not frozen(name, kind, ft))
     return model
 
 

@@ -100,15 +100,18 @@ def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, sca
                gradient_checkpointing: bool = False):
     """The base model in the dtype and attention implementation the config asks for; quantized (and prepared
     for k-bit training) when `scale` asks for quantization_bit."""
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+
+    from tuneforge.model.vision import media_tokens
 
     _check_attention(cfg, on_gpu)
     path = cfg.model_name_or_path
+    auto = AutoModelForImageTextToText if media_tokens(path) is not None else AutoModelForCausalLM
     kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
     if cfg.attn_implementation():
         kwargs["attn_implementation"] = cfg.attn_implementation()
     kwargs.update(_quantized_kwargs(scale, path, on_gpu, kwargs["dtype"]))
-    model = _loading("model", path, AutoModelForCausalLM.from_pretrained, path, **kwargs)
+    model = _loading("model", path, auto.from_pretrained, path, **kwargs)
     if for_training:
         # The KV cache is useless in training and its presence disables packed-sequence masking.
         model.config.use_cache = False

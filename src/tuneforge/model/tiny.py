@@ -19,7 +19,9 @@ from tuneforge.templates.registry import get_template
 _QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
-ARCHES = ("llama", "qwen2")
+TEXT_ARCHES = ("llama", "qwen2")
+VISION_ARCH_NAMES = ("qwen2_vl", "qwen2_5_vl", "llava", "gemma3")  # model/tiny_vision.py
+ARCHES = TEXT_ARCHES + VISION_ARCH_NAMES
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,16 @@ def _special_tokens(template_name: str) -> tuple[list[str], str, str, str | None
     return tokens, eos, pad, bos
 
 
-def train_tokenizer(template_name: str, vocab_size: int, extra_files: list[Path] = ()):
-    """A PreTrainedTokenizerFast with the template's special tokens and chat_template."""
+def train_tokenizer(template_name: str, vocab_size: int, extra_files: list[Path] = (),
+                    extra_special: tuple[str, ...] = (), named_tokens: dict[str, str] | None = None):
+    """A PreTrainedTokenizerFast with the template's special tokens (plus `extra_special`: a vision model's
+    image and video tokens; `named_tokens`: those a processor reads as tokenizer attributes, like Gemma 3's
+    `boi_token`) and chat_template."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     specials, eos, pad, bos = _special_tokens(template_name)
+    specials += [t for t in extra_special if t not in specials]
     tokenizer = Tokenizer(models.BPE())
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
@@ -95,7 +101,8 @@ def train_tokenizer(template_name: str, vocab_size: int, extra_files: list[Path]
     spec = get_template(template_name)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=eos, pad_token=pad, bos_token=bos,
                                    additional_special_tokens=[t for t in specials if t not in (eos, pad, bos)],
-                                   model_max_length=4096, clean_up_tokenization_spaces=False)
+                                   model_max_length=4096, clean_up_tokenization_spaces=False,
+                                   **({"extra_special_tokens": named_tokens} if named_tokens else {}))
     fast.chat_template = spec.export_chat_template()
     return fast
 
@@ -112,6 +119,10 @@ def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(
     out = Path(output_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise UserError("output folder exists and is not empty (pass --overwrite to replace it)", file=str(out))
+    if spec.arch in VISION_ARCH_NAMES:
+        from tuneforge.model.tiny_vision import make_tiny_vision_model
+
+        return make_tiny_vision_model(out, spec, list(extra_files))
     if tokenizer_dir is None:
         tokenizer = train_tokenizer(spec.template, spec.vocab_size, list(extra_files))
     else:

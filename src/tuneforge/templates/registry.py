@@ -80,6 +80,30 @@ TEMPLATES: Registry[TemplateSpec] = Registry("template", {
         name="gemma3", jinja_file="gemma3.jinja", special_tokens=("<bos>", "<start_of_turn>", "<end_of_turn>"),
         stop_words=("<end_of_turn>",), bos_token="<bos>", eos_token="<end_of_turn>", supports_system=False,
         verified_against=("Gemma 3 (gemma3_text)",), description="Gemma 3 (text) instruction-tuned models."),
+    # Vision-language models (docs/multimodal.md): the text layout of their family; each <image>/<video> is
+    # written as the model's own media tokens and expanded by its processor.
+    "qwen2_vl": TemplateSpec(
+        name="qwen2_vl", jinja_file="qwen2_vl.jinja", special_tokens=_IM, stop_words=("<|im_end|>",),
+        eos_token="<|im_end|>", vision=True, verified_against=("Qwen/Qwen2-VL-7B-Instruct",),
+        description="Qwen2-VL / Qwen2.5-VL Instruct (images and video)."),
+    "qwen3_vl": TemplateSpec(
+        name="qwen3_vl", jinja_file="qwen3.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS, "<think>", "</think>"),
+        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen", thinking=True, vision=True,
+        description="Qwen3-VL Thinking models (the Qwen3 layout; images and video)."),
+    "qwen3_vl_nothink": TemplateSpec(
+        name="qwen3_vl_nothink", jinja_file="qwen3_nothink.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS),
+        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen", vision=True,
+        description="Qwen3-VL Instruct models (the Qwen3 layout without thinking; images and video)."),
+    "llava": TemplateSpec(
+        name="llava", jinja_file="llava.jinja", vision=True,
+        default_system="A chat between a curious user and an artificial intelligence assistant. "
+                       "The assistant gives helpful, detailed, and polite answers to the user's questions.",
+        description="LLaVA-1.5 (Vicuna layout with <image>, as LLaMA-Factory trains it)."),
+    "llava_next": TemplateSpec(
+        name="llava_next", jinja_file="llava.jinja", vision=True,
+        default_system="A chat between a curious user and an artificial intelligence assistant. "
+                       "The assistant gives helpful, detailed, and polite answers to the user's questions.",
+        description="LLaVA-NeXT (Vicuna layout with <image>; image tokens per resolution tile)."),
     "glm4": TemplateSpec(
         name="glm4", jinja_file="glm4.jinja",
         special_tokens=("[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"),

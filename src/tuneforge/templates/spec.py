@@ -50,6 +50,8 @@ class TemplateSpec:
     tool_format: how tools, tool calls and tool results are written ("qwen", "llama3", "glm4", "mistral"),
         or None when the template does not support them (rendering tools then raises a UserError).
     verified_against: the official chat template(s) this one reproduces token for token, if any.
+    vision: a vision-language template (qwen2_vl, llava, …); text templates of a family (gemma3) serve its
+        vision models too.
     """
 
     name: str
@@ -63,6 +65,7 @@ class TemplateSpec:
     supports_system: bool = True
     tool_format: str | None = None
     thinking: bool = False
+    vision: bool = False  # written for a vision-language model (its media tokens come from the model's family)
     verified_against: tuple[str, ...] = ()
 
     @property

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tuneforge.config.run import RunConfig
-from tuneforge.encode.collate import Collator, FlatCollator
+from tuneforge.encode.collate import Collator, FlatCollator, MediaCollator
 from tuneforge.training.head import ChunkedHeadLoss, label_only_loss, plain_head
 
 
@@ -28,7 +28,11 @@ class StepParts:
     compute_loss_func: Callable | None
 
 
-def step_parts(cfg: RunConfig, pad_token_id: int, model=None) -> StepParts:
+def step_parts(cfg: RunConfig, pad_token_id: int, model=None, media=None) -> StepParts:
+    """`media`: a vision-language model's MediaEncoder — its batches are padded (its position ids, M-RoPE's
+    among them, come from the model's own forward over padded rows) and carry the images' pixels."""
+    if media is not None:
+        return StepParts(MediaCollator(Collator(pad_token_id), media), None)
     if not cfg.train.fast_path:
         return StepParts(Collator(pad_token_id), None)
     if cfg.loss_from_logits_elsewhere():
@@ -50,9 +54,10 @@ def flat_attention(cfg: RunConfig, model) -> Iterator[None]:
     also builds from position_ids."""
     from tuneforge.model.adapters import base_model
     from tuneforge.model.attention import SEGMENT_ATTENTION, register_segment_attention
+    from tuneforge.model.vision import is_vision_model
 
     base = base_model(model)
-    if not cfg.train.fast_path or base.config._attn_implementation != "sdpa":
+    if not cfg.train.fast_path or is_vision_model(base) or base.config._attn_implementation != "sdpa":
         yield
         return
     register_segment_attention()

@@ -21,7 +21,9 @@ from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, en
 from tuneforge.encode.dataset import EncodeStats, encode_dataset
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.storage import load_encoded, save_encoded
+from tuneforge.encode.media import MediaEncoder, media_encoder
 from tuneforge.model.load import check_model_path, load_tokenizer
+from tuneforge.model.vision import load_processor, media_tokens
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.spec import TemplateSpec
 
@@ -49,6 +51,7 @@ class PreparedData:
     eval: object | None
     train_stats: EncodeStats | None
     added_tokens: tuple[str, ...]
+    media: MediaEncoder | None = None  # a vision-language model's processor, for encoding and batching
 
 
 def missing_template_tokens(tokenizer, template: TemplateSpec, cfg: RunConfig) -> tuple[str, ...]:
@@ -101,6 +104,21 @@ def _tokenizer_for(cfg: RunConfig, template: TemplateSpec | None) -> tuple[objec
     return tokenizer, added
 
 
+def media_for(cfg: RunConfig, tokenizer, options: EncodeOptions) -> MediaEncoder | None:
+    """A vision-language model's processor around the run's own tokenizer (the template's tokens and
+    chat_template, so the processor renders and saves what training renders); None for a text model."""
+    tokens = media_tokens(cfg.model.model_name_or_path)
+    if tokens is None:
+        return None
+    if cfg.data.streaming:
+        raise UserError("streaming a vision-language model's data is not supported yet; set streaming: false",
+                        field="streaming")
+    processor = load_processor(cfg.model)
+    processor.tokenizer = tokenizer  # our instance, loaded for this run
+    processor.chat_template = tokenizer.chat_template
+    return media_encoder(processor, tokens, options.media)
+
+
 def load_inputs(cfg: RunConfig) -> Inputs:
     """Every stage's first step (and preview-data's): paths, template, data and tokenizer, every user error
     raised before anything heavy."""
@@ -119,7 +137,7 @@ def cache_for(cfg: RunConfig) -> EncodedCache:
 
 
 def _encode(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
-            cache: EncodedCache, key: str) -> Encoded:
+            cache: EncodedCache, key: str, media: MediaEncoder | None = None) -> Encoded:
     """Read the raw rows into a scratch folder, encode them into a new cache entry, commit it under `key`."""
     stage = cfg.finetune.needs()
     work, entry = cache.work_folder(), cache.new_entry()
@@ -129,7 +147,7 @@ def _encode(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | No
         def encode(data, name: str):
             return encode_dataset(data, tokenizer, template, options, folder=entry / name,
                                   workers=worker_count(cfg.data.preprocessing_num_workers),
-                                  batch_size=cfg.data.preprocessing_batch_size)
+                                  batch_size=cfg.data.preprocessing_batch_size, media=media)
 
         train, stats = encode(raw.train, "train")
         evaluation, eval_stats = encode(raw.eval, "eval") if raw.eval is not None else (None, None)
@@ -141,7 +159,7 @@ def _encode(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | No
 
 
 def encode_cached(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None,
-                  options: EncodeOptions) -> Encoded:
+                  options: EncodeOptions, media: MediaEncoder | None = None) -> Encoded:
     """The pt/sft features of the run's data: from the cache when these inputs were encoded before (one log
     line says so), else encoded now and cached. One process encodes; others asking for the same key wait."""
     stage = cfg.finetune.needs()
@@ -153,7 +171,7 @@ def encode_cached(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpe
             log.info("data: reusing the encoding cached in %s (%d train sequences); nothing re-encoded",
                      hit.folder, len(hit.train))
             return hit
-        return _encode(cfg, specs, tokenizer, template, options, cache, key)
+        return _encode(cfg, specs, tokenizer, template, options, cache, key, media)
 
 
 def _streamed(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | None, options: EncodeOptions,
@@ -197,8 +215,9 @@ def _from_tokenized_path(cfg: RunConfig) -> PreparedData:
     log.info("loaded %d encoded sequences from %s (dataset keys are ignored)", len(train), cfg.data.tokenized_path)
     # The same tokenizer as the run that encoded it: tokens it added get the same ids again.
     tokenizer, added = _tokenizer_for(cfg, template)
-    return PreparedData(tokenizer, template, EncodeOptions.from_config(cfg.data, cfg.finetune.needs()), train,
-                        evaluation, None, added)
+    options = EncodeOptions.from_config(cfg.data, cfg.finetune.needs())
+    return PreparedData(tokenizer, template, options, train, evaluation, None, added,
+                        media_for(cfg, tokenizer, options))
 
 
 def prepare_data(cfg: RunConfig) -> PreparedData:
@@ -212,13 +231,14 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     specs = resolve_specs(cfg.data, stage)  # unknown datasets, dataset/stage mismatches before the tokenizer loads
     tokenizer, added = _tokenizer_for(cfg, template)
     options = EncodeOptions.from_config(cfg.data, stage)
+    media = media_for(cfg, tokenizer, options)
     if cfg.data.streaming:
         return _streamed(cfg, specs, tokenizer, template, options, added)
-    encoded = encode_cached(cfg, specs, tokenizer, template, options)
+    encoded = encode_cached(cfg, specs, tokenizer, template, options, media)
     stats = EncodeStats(**encoded.stats["train"])
     log.info("train data: %s", stats.summary())
     if encoded.stats.get("eval"):
         log.info("eval data: %s", EncodeStats(**encoded.stats["eval"]).summary())
     if cfg.data.tokenized_path:
         save_encoded(cfg.data.tokenized_path, encoded.train, encoded.eval)
-    return PreparedData(tokenizer, template, options, encoded.train, encoded.eval, stats, added)
+    return PreparedData(tokenizer, template, options, encoded.train, encoded.eval, stats, added, media)

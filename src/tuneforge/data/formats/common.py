@@ -11,7 +11,7 @@ from typing import Any
 from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.data.dataset_info import DatasetSpec
-from tuneforge.data.example import Message
+from tuneforge.data.example import NO_MEDIA, Media, Message
 from tuneforge.data.readers import RawRow
 
 MISSING = object()
@@ -26,6 +26,7 @@ class Parsed:
     rejected: Message | None = None
     label: bool | None = None
     text: str | None = None  # plain-text rows only
+    media: Media = NO_MEDIA  # filled in by data.convert (data.media), after the format's own checks
 
 
 Converter = Callable[[RawRow, DatasetSpec, ExampleKind], Parsed]

@@ -73,10 +73,11 @@ def run(cfg: RunConfig) -> RunDir:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)
-    step = step_parts(cfg, tokenizer.pad_token_id, model)
+    step = step_parts(cfg, tokenizer.pad_token_id, model, prepared.media)
     trainer = trainer_cls(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
                           data_collator=step.collator, compute_loss_func=step.compute_loss_func,
-                          processing_class=tokenizer,
+                          # a vision-language model's processor is saved with the run (chat, serve, export)
+                          processing_class=prepared.media.processor if prepared.media else tokenizer,
                           optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     stats = prepared.train_stats.__dict__ if prepared.train_stats else None

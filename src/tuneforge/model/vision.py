@@ -1,0 +1,106 @@
+"""Vision-language models: telling one from a text model (its config.json, before anything loads), loading
+its processor, and which of its parameters belong to the vision encoder, the projector and the language
+model — the parts LLaMA-Factory's `freeze_vision_tower`, `freeze_multi_modal_projector`,
+`freeze_language_model` and `train_mm_proj_only` freeze or train.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuneforge.config.finetune import FinetuneConfig
+from tuneforge.config.model import ModelConfig
+from tuneforge.core.errors import UserError
+from tuneforge.core.registry import Registry
+from tuneforge.templates.media import MEDIA_TOKENS, MediaTokens
+
+
+@dataclass(frozen=True)
+class VisionParts:
+    """Module-name prefixes (of the transformers model, before any peft wrapper) of each part."""
+    vision_tower: tuple[str, ...]
+    projector: tuple[str, ...]
+    language_model: tuple[str, ...]
+
+
+_QWEN = VisionParts(("model.visual.",), ("model.visual.merger.", "model.visual.deepstack_merger_list."),
+                    ("model.language_model.", "lm_head."))
+_TOWER = VisionParts(("model.vision_tower.",), ("model.multi_modal_projector.",),
+                     ("model.language_model.", "lm_head."))
+VISION_PARTS: Registry[VisionParts] = Registry("vision-language model type", {
+    "qwen2_vl": _QWEN, "qwen2_5_vl": _QWEN, "qwen3_vl": _QWEN,
+    "llava": _TOWER, "llava_next": _TOWER, "gemma3": _TOWER,
+})
+
+
+def model_type(path: str | None) -> str | None:
+    """config.json's model_type of a local model folder (None for a hub id or a folder without one)."""
+    config = Path(path or "") / "config.json"
+    if not config.is_file():
+        return None
+    try:
+        return json.loads(config.read_text("utf-8")).get("model_type")
+    except (OSError, ValueError):
+        return None
+
+
+def media_tokens(path: str | None) -> MediaTokens | None:
+    """How the model at `path` writes media, or None for a text-only model. A vision-language model type
+    tuneforge does not know is refused by name (it would otherwise train as text and ignore the images)."""
+    kind = model_type(path)
+    if kind is None:
+        return None
+    if kind in MEDIA_TOKENS:
+        return MEDIA_TOKENS[kind]
+    config = json.loads((Path(path) / "config.json").read_text("utf-8"))
+    if "vision_config" in config or "audio_config" in config:
+        raise UserError(f"vision-language model type '{kind}' is not supported yet; supported: "
+                        f"{', '.join(MEDIA_TOKENS)}", file=str(path), field="model_name_or_path")
+    return None
+
+
+def load_processor(cfg: ModelConfig):
+    from transformers import AutoProcessor
+
+    path = cfg.model_name_or_path
+    try:
+        return AutoProcessor.from_pretrained(path, cache_dir=cfg.cache_dir, revision=cfg.model_revision,
+                                             token=cfg.hf_hub_token, trust_remote_code=cfg.trust_remote_code)
+    except ImportError as exc:  # the Qwen-VL processors and every video processor need torchvision
+        raise UserError(f"this model's processor needs a package that is not installed ({exc}); "
+                        "pip install 'tuneforge[vision]' (see docs/multimodal.md)", file=path) from None
+    except OSError as exc:
+        raise UserError(f"could not load the processor: {str(exc).splitlines()[0]}", file=path) from None
+
+
+def is_vision_model(model) -> bool:
+    config = getattr(model, "config", None)
+    return getattr(config, "model_type", None) in VISION_PARTS
+
+
+def frozen_prefixes(model_kind: str, ft: FinetuneConfig) -> tuple[str, ...]:
+    """The parameter-name prefixes that must not train under this config (LLaMA-Factory's rules)."""
+    parts = VISION_PARTS[model_kind]
+    if ft.train_mm_proj_only:
+        return parts.language_model + parts.vision_tower  # the projector is tested first: see `frozen`
+    out: tuple[str, ...] = ()
+    if ft.freeze_vision_tower:
+        out += parts.vision_tower
+    if ft.freeze_multi_modal_projector:
+        out += parts.projector
+    if ft.freeze_language_model:
+        out += parts.language_model
+    return out
+
+
+def frozen(name: str, model_kind: str, ft: FinetuneConfig) -> bool:
+    """Whether the parameter or module `name` stays frozen: the most specific part decides (a Qwen-VL
+    projector sits inside its vision encoder)."""
+    parts = VISION_PARTS[model_kind]
+    blocked = frozen_prefixes(model_kind, ft)
+    if name.startswith(parts.projector):
+        return any(p in blocked for p in parts.projector)
+    if ft.train_mm_proj_only:
+        return True
+    return name.startswith(blocked)
