@@ -16,6 +16,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from tuneforge.config.data import DataConfig
 from tuneforge.core.errors import UserError
 from tuneforge.data.example import Media
 from tuneforge.templates.media import MediaTokens
@@ -33,6 +34,11 @@ class MediaOptions:
     video_min_pixels: int = 16 * 16
     video_fps: float = 2.0
     video_maxlen: int = 128
+
+    @classmethod
+    def from_data(cls, d: DataConfig) -> MediaOptions:
+        return cls(d.image_max_pixels, d.image_min_pixels, d.video_max_pixels, d.video_min_pixels, d.video_fps,
+                   d.video_maxlen)
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,13 @@ def _fit(image, max_pixels: int, min_pixels: int):
     return image
 
 
-def load_image(path: str, options: MediaOptions):
-    """An RGB PIL image within the pixel budget; an unreadable file is a UserError naming it."""
+def load_image(path: Any, options: MediaOptions):
+    """An RGB PIL image within the pixel budget, from a path (or an image already opened: a client's upload);
+    an unreadable file is a UserError naming it."""
     from PIL import Image, UnidentifiedImageError
 
+    if isinstance(path, Image.Image):
+        return _fit(path.convert("RGB"), options.image_max_pixels, options.image_min_pixels)
     try:
         with Image.open(path) as image:
             image = image.convert("RGB")

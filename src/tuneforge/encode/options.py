@@ -26,5 +26,4 @@ class EncodeOptions:
         return cls(kind=stage.kind, cutoff_len=data.cutoff_len, train_on_prompt=data.train_on_prompt,
                    mask_history=data.mask_history, default_system=data.default_system,
                    packing=data.use_packing(stage), neat_packing=data.neat_packing,
-                   media=MediaOptions(data.image_max_pixels, data.image_min_pixels, data.video_max_pixels,
-                                      data.video_min_pixels, data.video_fps, data.video_maxlen))
+                   media=MediaOptions.from_data(data))

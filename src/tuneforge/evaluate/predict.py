@@ -46,6 +46,7 @@ class PredictItem:
     prompt_ids: list[int]
     label: str
     source: Origin
+    example: Conversation | None = None  # kept for rows with images/videos, generated one by one
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,25 @@ def prepare_item(example: Conversation, engine: Engine, tokenizer: Any, cutoff_l
     stops = set(stop_token_ids(tokenizer, engine.template))
     reply = reply[:max((k + 1 for k, token in enumerate(reply) if token in stops), default=len(reply))]
     label = tokenizer.decode(reply, skip_special_tokens=True)
-    return PredictItem(prompt[-cutoff_len:], label, example.source)
+    return PredictItem(prompt[-cutoff_len:], label, example.source, example if example.media else None)
+
+
+def _replies(engine: Engine, chunk: list[PredictItem], sampling: Sampling) -> list:
+    """One reply per item: text prompts in one batch, rows with media through the processor one by one."""
+    text = [i for i in chunk if i.example is None]
+    batched = iter(engine.generate([i.prompt_ids for i in text], sampling=sampling))
+    out = []
+    for item in chunk:
+        if item.example is None:
+            out.append(next(batched))
+            continue
+        messages = list(item.example.messages[:-1])
+        tools = list(item.example.tools) if item.example.tools else None
+        try:
+            out.append(engine.complete(messages, tools=tools, sampling=sampling, media=item.example.media)[0])
+        except UserError as exc:
+            raise item.source.locate(exc) from None
+    return out
 
 
 def _progress(total: int, disable: bool):
@@ -143,8 +162,7 @@ def run_predict(cfg: RunConfig, output_dir: str | Path | None = None, engine: En
         with _progress(len(items), cfg.train.disable_tqdm) as bar:
             for index in range(0, len(items), batch):
                 chunk = items[index:index + batch]
-                replies = engine.generate([i.prompt_ids for i in chunk],
-                                          sampling=Sampling(seed=cfg.train.seed + index))
+                replies = _replies(engine, chunk, Sampling(seed=cfg.train.seed + index))
                 sink.append(chunk, [r.text for r in replies])
                 predictions += [r.text for r in replies]
                 reached += sum(r.finish_reason == "length" for r in replies)

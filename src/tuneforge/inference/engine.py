@@ -85,8 +85,10 @@ class Engine(Protocol):
     template: TemplateSpec | None
     tool_format: str | None
 
-    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()
-                 ) -> list[Completion]: ...
+    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling(),
+                 media: Any = None) -> list[Completion]:
+        """`media`: a data.example.Media for the messages' <image>/<video> placeholders (vision models)."""
+        ...
 
     def stream(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()) -> Stream: ...
 

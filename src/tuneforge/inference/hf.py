@@ -17,12 +17,16 @@ from tuneforge.config.generation import GenerationConfig
 from tuneforge.config.load import load_run_config
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
+from tuneforge.data.example import NO_MEDIA, Media
+from tuneforge.encode.media import MediaEncoder, MediaOptions, load_media, media_encoder, processor_inputs
 from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
 from tuneforge.inference.text import IncrementalText, decode_reply
 from tuneforge.inference.tools import marker_ids
-from tuneforge.model.stack import load_with_adapters
+from tuneforge.model.stack import load_with_adapters, tokenizer_source
+from tuneforge.model.vision import load_processor, media_tokens
+from tuneforge.templates.media import with_media_tokens
 from tuneforge.templates.registry import get_template
-from tuneforge.templates.render import jinja_variables, render_prompt, with_default_system
+from tuneforge.templates.render import jinja_variables, render_prompt, render_text, with_default_system
 from tuneforge.templates.spec import TemplateSpec, generation_eos_ids, stop_token_ids
 
 _DONE = object()
@@ -31,8 +35,10 @@ _DONE = object()
 class HFEngine:
     def __init__(self, model: Any, tokenizer: Any, template: TemplateSpec | None, *,
                  generation: GenerationConfig | None = None, default_system: str | None = None,
-                 tool_format: str | None = None, template_kwargs: dict[str, Any] | None = None) -> None:
+                 tool_format: str | None = None, template_kwargs: dict[str, Any] | None = None,
+                 media: MediaEncoder | None = None) -> None:
         self.model, self.tokenizer, self.template = model, tokenizer, template
+        self.media = media  # a vision-language model's processor: conversations may carry images/videos
         self.generation = generation or GenerationConfig()
         self.default_system = default_system
         self.tool_format = tool_format or (template.tool_format if template else None)
@@ -53,7 +59,8 @@ class HFEngine:
         model, tokenizer = loaded.model, loaded.tokenizer
         return cls(model, tokenizer, template, generation=cfg.generation, default_system=cfg.data.default_system,
                    tool_format=cfg.data.tool_format,
-                   template_kwargs=jinja_variables(template, cfg.model.enable_thinking))
+                   template_kwargs=jinja_variables(template, cfg.model.enable_thinking),
+                   media=_media_encoder(cfg, tokenizer))
 
     @classmethod
     def load(cls, path: str | Path, template: str | None = None, **generation: Any) -> HFEngine:
@@ -106,13 +113,48 @@ class HFEngine:
                                   "stop" if decoded.stopped else "length"))
         return out
 
-    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()
-                 ) -> list[Completion]:
+    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling(),
+                 media: Media = NO_MEDIA) -> list[Completion]:
+        """`media`: the images/videos the messages' <image>/<video> placeholders stand for (paths, or PIL
+        images for images a client sent)."""
+        if media:
+            return self._complete_media(messages, tools, sampling, media)
         return self.generate([self.prompt_ids(messages, tools=tools)], sampling=sampling)
 
-    def chat(self, messages: Messages, *, tools: Tools = None, **overrides: Any) -> str:
+    def chat(self, messages: Messages, *, tools: Tools = None, media: Media = NO_MEDIA, **overrides: Any) -> str:
         """The reply text, stripped. `overrides` are Sampling fields (max_new_tokens, do_sample, …)."""
-        return self.complete(messages, tools=tools, sampling=Sampling(**overrides))[0].text.strip()
+        return self.complete(messages, tools=tools, sampling=Sampling(**overrides), media=media)[0].text.strip()
+
+    def media_inputs(self, messages: Messages, media: Media, tools: Tools = None) -> Any:
+        """The processor's model inputs (ids with each image's tokens expanded, pixels, grids) for a prompt."""
+        counts = {key: len(getattr(media, key)) for key in ("images", "videos", "audios")}
+        messages = with_media_tokens(with_default_system(messages, self.default_system),
+                                     self.media.tokens if self.media else None, counts)
+        text = render_text(self.tokenizer, messages, template=self.template, tools=tools, add_generation_prompt=True,
+                           template_kwargs=self.template_kwargs)
+        loaded = load_media(media, self.media.options)
+        try:
+            return self.media.processor(text=[text], add_special_tokens=False, return_tensors="pt",
+                                        **processor_inputs(loaded))
+        except ValueError as exc:
+            raise UserError(f"the model's processor refused the media: {exc}", field="images") from None
+
+    def _complete_media(self, messages: Messages, tools: Tools, sampling: Sampling, media: Media) -> list[Completion]:
+        import torch
+
+        inputs = self.media_inputs(messages, media, tools).to(self.model.device)
+        width = inputs["input_ids"].shape[1]
+        kwargs = self.generate_kwargs(sampling)
+        out = []
+        with self._lock, torch.inference_mode():
+            for _ in range(sampling.n):
+                if sampling.seed is not None:
+                    torch.manual_seed(sampling.seed)
+                generated = self.model.generate(**inputs, **kwargs)[0, width:].tolist()
+                decoded = decode_reply(self.tokenizer, generated, self.stop_ids, sampling.stop,
+                                       self.generation.skip_special_tokens, self.keep_ids)
+                out.append(Completion(decoded.text, width, decoded.tokens, "stop" if decoded.stopped else "length"))
+        return out
 
     def stream(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()) -> Stream:
         """One reply, piece by piece; the pieces join to what `complete` returns for the same greedy call."""
@@ -175,6 +217,20 @@ class HFEngine:
             logits = self.model(input_ids=ids).logits[0, len(prompt) - 1:-1].float()
         logprobs = torch.log_softmax(logits, dim=-1)
         return float(logprobs.gather(-1, torch.tensor(answer, device=logits.device)[:, None]).sum())
+
+
+def _media_encoder(cfg: RunConfig, tokenizer) -> MediaEncoder | None:
+    """A vision-language model's processor (from the run folder that saved it, else the base), around the
+    engine's tokenizer; None for a text model."""
+    import dataclasses
+
+    tokens = media_tokens(cfg.model.model_name_or_path)
+    if tokens is None:
+        return None
+    source = tokenizer_source(cfg.model)
+    processor = load_processor(dataclasses.replace(cfg.model, model_name_or_path=source))
+    processor.tokenizer = tokenizer
+    return media_encoder(processor, tokens, MediaOptions.from_data(cfg.data))
 
 
 class _QueueStreamer:

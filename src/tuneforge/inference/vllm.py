@@ -92,8 +92,11 @@ class VLLMEngine:
         return [Completion(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids),
                            "length" if o.outputs[0].finish_reason == "length" else "stop") for o in outputs]
 
-    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling()
-                 ) -> list[Completion]:
+    def complete(self, messages: Messages, *, tools: Tools = None, sampling: Sampling = Sampling(),
+                 media=None) -> list[Completion]:
+        if media:
+            raise UserError("images and videos are generated with infer_backend: huggingface (the vLLM engine "
+                            "takes text only here)", field="infer_backend")
         return self.generate([self.prompt_ids(messages, tools=tools)], sampling=sampling)
 
     def chat(self, messages: Messages, *, tools: Tools = None, **overrides: Any) -> str:
