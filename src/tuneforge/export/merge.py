@@ -16,6 +16,7 @@ from typing import Any
 from tuneforge.config.export import ExportConfig
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
+from tuneforge.model.vision import run_processor
 from tuneforge.core.log import get_logger
 from tuneforge.export.adapters import check_adapters
 from tuneforge.export.probes import probe_inputs, probe_logits
@@ -99,6 +100,9 @@ def save_merged(merged: Merged, cfg: RunConfig, export_dir: Path) -> list[Path]:
         model.save_pretrained(export_dir, max_shard_size=max_shard)
         files = sorted(export_dir.glob("model*.safetensors"))
     merged.tokenizer.save_pretrained(export_dir)
+    processor = run_processor(cfg.model, merged.tokenizer)
+    if processor is not None:  # a vision-language model loads with its processor (AutoProcessor)
+        processor.save_pretrained(export_dir)
     log.info("saved the merged model to %s (%d weight file(s))", export_dir, len(files))
     return files
 

@@ -38,11 +38,11 @@ def bnb_config(bits: int):
 
 def save_quantized(model, tokenizer, export_dir: Path, bits: int, max_shard: int, on_gpu: bool) -> list[Path]:
     """Quantize the (merged, template-prepared) model and save it with its tokenizer into export_dir."""
-    from transformers import AutoModelForCausalLM
+    from tuneforge.model.vision import auto_model_class
 
     with tempfile.TemporaryDirectory(prefix="tuneforge-quantize-") as tmp:
         model.save_pretrained(tmp)
-        quantized = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=bnb_config(bits),
+        quantized = auto_model_class(tmp).from_pretrained(tmp, quantization_config=bnb_config(bits),
                                                          device_map="auto" if on_gpu else "cpu")
         export_dir.mkdir(parents=True, exist_ok=True)
         quantized.save_pretrained(export_dir, max_shard_size=max_shard)

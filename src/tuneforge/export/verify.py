@@ -57,11 +57,10 @@ def compare_logits(reference: list[Any], actual: list[Any], dtype: str, name: st
 
 def reload_logits(export_dir: Path, probes: list[list[int]]) -> tuple[list[Any], str]:
     """Probe logits of the exported folder loaded fresh with plain transformers (as a user would)."""
-    from transformers import AutoModelForCausalLM
-
     from tuneforge.export.probes import probe_logits
+    from tuneforge.model.vision import auto_model_class
 
-    model = AutoModelForCausalLM.from_pretrained(str(export_dir))
+    model = auto_model_class(str(export_dir)).from_pretrained(str(export_dir))
     dtype = str(model.dtype).removeprefix("torch.")
     return probe_logits(model.eval(), probes), dtype
 

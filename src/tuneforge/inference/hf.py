@@ -22,8 +22,8 @@ from tuneforge.encode.media import MediaEncoder, MediaOptions, load_media, media
 from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
 from tuneforge.inference.text import IncrementalText, decode_reply
 from tuneforge.inference.tools import marker_ids
-from tuneforge.model.stack import load_with_adapters, tokenizer_source
-from tuneforge.model.vision import load_processor, media_tokens
+from tuneforge.model.stack import load_with_adapters
+from tuneforge.model.vision import media_tokens, run_processor
 from tuneforge.templates.media import with_media_tokens
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.render import jinja_variables, render_prompt, render_text, with_default_system
@@ -220,17 +220,10 @@ class HFEngine:
 
 
 def _media_encoder(cfg: RunConfig, tokenizer) -> MediaEncoder | None:
-    """A vision-language model's processor (from the run folder that saved it, else the base), around the
-    engine's tokenizer; None for a text model."""
-    import dataclasses
-
-    tokens = media_tokens(cfg.model.model_name_or_path)
-    if tokens is None:
+    processor = run_processor(cfg.model, tokenizer)
+    if processor is None:
         return None
-    source = tokenizer_source(cfg.model)
-    processor = load_processor(dataclasses.replace(cfg.model, model_name_or_path=source))
-    processor.tokenizer = tokenizer
-    return media_encoder(processor, tokens, MediaOptions.from_data(cfg.data))
+    return media_encoder(processor, media_tokens(cfg.model.model_name_or_path), MediaOptions.from_data(cfg.data))
 
 
 class _QueueStreamer:

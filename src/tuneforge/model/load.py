@@ -100,13 +100,11 @@ def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, sca
                gradient_checkpointing: bool = False):
     """The base model in the dtype and attention implementation the config asks for; quantized (and prepared
     for k-bit training) when `scale` asks for quantization_bit."""
-    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
-
-    from tuneforge.model.vision import media_tokens
+    from tuneforge.model.vision import auto_model_class
 
     _check_attention(cfg, on_gpu)
     path = cfg.model_name_or_path
-    auto = AutoModelForImageTextToText if media_tokens(path) is not None else AutoModelForCausalLM
+    auto = auto_model_class(path)
     kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
     if cfg.attn_implementation():
         kwargs["attn_implementation"] = cfg.attn_implementation()

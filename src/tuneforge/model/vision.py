@@ -60,6 +60,14 @@ def media_tokens(path: str | None) -> MediaTokens | None:
     return None
 
 
+def auto_model_class(path: str | None):
+    """The transformers Auto class that loads the model folder at `path`: image-text-to-text for a
+    vision-language model, causal LM otherwise (the one rule for training, export and its checks)."""
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+
+    return AutoModelForImageTextToText if media_tokens(path) is not None else AutoModelForCausalLM
+
+
 def load_processor(cfg: ModelConfig):
     from transformers import AutoProcessor
 
@@ -72,6 +80,22 @@ def load_processor(cfg: ModelConfig):
                         "pip install 'tuneforge[vision]' (see docs/multimodal.md)", file=path) from None
     except OSError as exc:
         raise UserError(f"could not load the processor: {str(exc).splitlines()[0]}", file=path) from None
+
+
+def run_processor(mc: ModelConfig, tokenizer):
+    """The processor of a run's vision-language model — from the last folder that saved a tokenizer (a run
+    saves its processor beside it), else the base — around the run's own tokenizer and chat_template, so it
+    renders, expands and saves what the run trained on. None for a text model."""
+    import dataclasses
+
+    from tuneforge.model.stack import tokenizer_source
+
+    if media_tokens(mc.model_name_or_path) is None:
+        return None
+    processor = load_processor(dataclasses.replace(mc, model_name_or_path=tokenizer_source(mc)))
+    processor.tokenizer = tokenizer  # our instance: template tokens and chat_template included
+    processor.chat_template = tokenizer.chat_template
+    return processor
 
 
 def is_vision_model(model) -> bool:

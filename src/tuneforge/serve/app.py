@@ -105,10 +105,15 @@ def create_app(engine: Engine | None, *, model_name: str, api_key: str | None = 
         if engine is None:
             raise APIError(400, f"model '{model_name}' is a reward model: use POST /v1/score/evaluation")
         messages, tools, sampling = body.engine_messages(), body.engine_tools(), body.sampling()
+        media = body.engine_media()
+        if media and getattr(engine, "media", None) is None:
+            raise APIError(400, f"model '{model_name}' takes text only; image parts need a vision-language model",
+                           param="messages")
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model_name}
         if body.stream:
-            return await _streaming(engine, body, head, messages, tools, sampling)
-        completions = await run_in_threadpool(engine.complete, messages, tools=tools, sampling=sampling)
+            return await _streaming(engine, body, head, messages, tools, sampling, media)
+        completions = await run_in_threadpool(engine.complete, messages, tools=tools, sampling=sampling,
+                                              media=media)
         choices = []
         for i, completion in enumerate(completions):
             message, finish = _message(completion, body.parse_calls(), engine.tool_format)
@@ -119,11 +124,10 @@ def create_app(engine: Engine | None, *, model_name: str, api_key: str | None = 
 
 
 def _engine_message_dict(message) -> dict[str, Any]:
-    return {"role": message.role, "content": message.content if isinstance(message.content, str) else
-            "".join(part.text for part in (message.content or []))}
+    return {"role": message.role, "content": message.text()}
 
 
-async def _streaming(engine: Engine, body: ChatCompletionRequest, head: dict, messages, tools, sampling):
+async def _streaming(engine: Engine, body: ChatCompletionRequest, head: dict, messages, tools, sampling, media):
     def chunk(delta: dict, finish: str | None = None, index: int = 0) -> str:
         return _sse({**head, "object": "chat.completion.chunk",
                      "choices": [{"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}]})
@@ -132,9 +136,11 @@ async def _streaming(engine: Engine, body: ChatCompletionRequest, head: dict, me
         return _sse({**head, "object": "chat.completion.chunk", "choices": [], "usage": _usage(completions)})
 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    if body.parse_calls() or sampling.n > 1:
-        # Tool calls are only known once the reply is complete: generate it, then send it as chunks.
-        completions = await run_in_threadpool(engine.complete, messages, tools=tools, sampling=sampling)
+    if body.parse_calls() or sampling.n > 1 or media:
+        # Tool calls are only known once the reply is complete (and a reply to images is generated whole):
+        # generate it, then send it as chunks.
+        completions = await run_in_threadpool(engine.complete, messages, tools=tools, sampling=sampling,
+                                              media=media)
 
         async def whole() -> AsyncIterator[str]:
             for i, completion in enumerate(completions):

@@ -3,12 +3,36 @@ any work), and its conversion to the engine's messages, tools and sampling value
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuneforge.core.errors import UserError
+from tuneforge.core.media import PLACEHOLDERS
+from tuneforge.data.example import NO_MEDIA, Media
 from tuneforge.inference.engine import Sampling
+
+_DATA_URL = re.compile(r"^data:image/[\w.+-]+;base64,(.*)$", re.DOTALL)
+
+
+def decode_image(url: str, field: str):
+    """A PIL image from a `data:image/...;base64,` URL; anything else is refused by name."""
+    import base64
+    import binascii
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    match = _DATA_URL.match(url)
+    if match is None:
+        raise UserError("expected a data:image/...;base64, URL (this server does not fetch URLs or read "
+                        "files a client names)", field=field)
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(match.group(1), validate=True))) as image:
+            return image.convert("RGB")
+    except (binascii.Error, ValueError, OSError, UnidentifiedImageError) as exc:
+        raise UserError(f"not a readable image ({exc})", field=field) from None
 
 
 class _Model(BaseModel):
@@ -31,9 +55,19 @@ class TextPart(_Model):
     text: str
 
 
+class ImageURL(_Model):
+    url: str
+    detail: str | None = None
+
+
+class ImagePart(_Model):
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
 class ChatMessage(_Model):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
+    content: str | list[TextPart | ImagePart] | None = None
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
@@ -45,8 +79,10 @@ class ChatMessage(_Model):
         return self
 
     def text(self) -> str:
+        """The content as text; each image part becomes an <image> placeholder where it stands."""
         if isinstance(self.content, list):
-            return "".join(part.text for part in self.content)
+            return "".join(part.text if isinstance(part, TextPart) else PLACEHOLDERS["images"]
+                           for part in self.content)
         return self.content or ""
 
 
@@ -104,6 +140,16 @@ class ChatCompletionRequest(_Model):
     def engine_messages(self) -> list[dict[str, Any]]:
         check_turn_order(self.messages)
         return [_engine_message(i, m) for i, m in enumerate(self.messages)]
+
+    def engine_media(self) -> Media:
+        """The images of the messages' image_url parts, in order, decoded from their data: URLs (the server
+        never fetches a URL a client names). A part that is not a readable image is a UserError (400)."""
+        images = []
+        for i, message in enumerate(self.messages):
+            for j, part in enumerate(message.content if isinstance(message.content, list) else ()):
+                if isinstance(part, ImagePart):
+                    images.append(decode_image(part.image_url.url, f"messages[{i}].content[{j}].image_url.url"))
+        return Media(images=tuple(images)) if images else NO_MEDIA
 
 
 # Which roles may follow which (LLaMA-Factory's rule, with OpenAI's tool turns): an optional system message,

@@ -23,7 +23,7 @@ from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.storage import load_encoded, save_encoded
 from tuneforge.encode.media import MediaEncoder, media_encoder
 from tuneforge.model.load import check_model_path, load_tokenizer
-from tuneforge.model.vision import load_processor, media_tokens
+from tuneforge.model.vision import media_tokens, run_processor
 from tuneforge.templates.registry import get_template
 from tuneforge.templates.spec import TemplateSpec
 
@@ -113,10 +113,7 @@ def media_for(cfg: RunConfig, tokenizer, options: EncodeOptions) -> MediaEncoder
     if cfg.data.streaming:
         raise UserError("streaming a vision-language model's data is not supported yet; set streaming: false",
                         field="streaming")
-    processor = load_processor(cfg.model)
-    processor.tokenizer = tokenizer  # our instance, loaded for this run
-    processor.chat_template = tokenizer.chat_template
-    return media_encoder(processor, tokens, options.media)
+    return media_encoder(run_processor(cfg.model, tokenizer), tokens, options.media)
 
 
 def load_inputs(cfg: RunConfig) -> Inputs:

@@ -1,0 +1,98 @@
+"""Definition of done of multimodal fine-tuning, on a tiny Qwen2-VL made here: after fine-tuning on 200
+solid-colour images it names the colour of 40 held-out ones — through `predict`, through the OpenAI API with
+base64 image parts (the official client), and from the merged export in plain transformers — while the
+untrained model does not."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pytest
+
+from tests.multimodal.conftest import correct
+
+pytestmark = pytest.mark.slow
+
+
+def _held_out(colour_data):
+    rows = json.loads((colour_data / "test.json").read_text())
+    return [(colour_data / r["images"][0], r["messages"][1]["content"]) for r in rows]
+
+
+def _predict(source, colour_data, out) -> float:
+    from tuneforge.cli.main import main
+
+    assert main(["predict", str(source), "--eval_dataset", "test", f"dataset_dir={colour_data}",
+                 "--output_dir", str(out), "max_new_tokens=8", "template=qwen2_vl", "disable_tqdm=true"]) == 0
+    rows = [json.loads(line) for line in (out / "generated_predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 40
+    return correct([r["predict"] for r in rows], [r["label"] for r in rows])
+
+
+def test_untrained_model_does_not_know_the_colours(learner_vlm, colour_data, tmp_path):
+    assert _predict(learner_vlm, colour_data, tmp_path) < 0.5
+
+
+def test_predict_names_the_held_out_colours(colour_run, colour_data, tmp_path):
+    assert _predict(colour_run, colour_data, tmp_path) >= 0.9
+
+
+def _data_url(path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def test_api_answers_base64_image_parts(colour_run, colour_data):
+    from openai import BadRequestError, OpenAI
+
+    from tests.serve.server import live_server
+    from tuneforge.inference.hf import HFEngine
+    from tuneforge.serve.app import create_app
+
+    engine = HFEngine.load(colour_run, max_new_tokens=8)
+    with live_server(create_app(engine, model_name="colours")) as url:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=300)
+        replies, labels = [], []
+        for path, label in _held_out(colour_data):
+            reply = client.chat.completions.create(model="colours", messages=[{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": _data_url(path)}},
+                {"type": "text", "text": "What colour is this?"}]}])
+            replies.append(reply.choices[0].message.content)
+            labels.append(label)
+        assert correct(replies, labels) >= 0.9
+        for bad in ("data:image/png;base64,bm90IGFuIGltYWdl", "https://example.com/cat.png"):
+            with pytest.raises(BadRequestError) as caught:
+                client.chat.completions.create(model="colours", messages=[{"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": bad}}, {"type": "text", "text": "colour?"}]}])
+            error = caught.value.body
+            assert caught.value.status_code == 400 and "image_url" in error["param"] and error["message"]
+        # the server still answers after the refusals
+        path, label = _held_out(colour_data)[0]
+        again = client.chat.completions.create(model="colours", messages=[{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": _data_url(path)}},
+            {"type": "text", "text": "What colour is this?"}]}])
+        assert again.choices[0].message.content.strip() == label
+
+
+def test_merged_export_answers_in_plain_transformers(colour_run, colour_data, tmp_path):
+    import torch
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from tuneforge.cli.main import main
+
+    out = tmp_path / "merged"
+    assert main(["export", str(colour_run), "--export_dir", str(out)]) == 0
+    processor = AutoProcessor.from_pretrained(out)
+    model = AutoModelForImageTextToText.from_pretrained(out).eval()
+    replies, labels = [], []
+    for path, label in _held_out(colour_data):
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What colour is this?"}]}]
+        inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                               return_dict=True, return_tensors="pt",
+                                               processor_kwargs={"images": [Image.open(path).convert("RGB")]})
+        with torch.inference_mode():
+            generated = model.generate(**inputs, max_new_tokens=8, do_sample=False)
+        replies.append(processor.decode(generated[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))
+        labels.append(label)
+    assert correct(replies, labels) >= 0.9
