@@ -29,6 +29,19 @@ _GPU_OVERHEAD = 1.0 * GiB  # CUDA context, cuBLAS workspaces, allocator fragment
 _CPU_OVERHEAD = 150 * 2**20
 LIBRARIES = "Python and libraries"
 _CPU_LIBRARIES = 0.5 * GiB
+# A CUDA build of torch running on the CPU (the torch/torchvision pair vision models need here) maps its CUDA
+# libraries too: ~0.5 GiB more, measured.
+_CUDA_BUILD_LIBRARIES = 0.5 * GiB
+
+
+def _cpu_libraries() -> float:
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:  # a CUDA build depends on NVIDIA's runtime packages (the CPU wheel on none)
+        cuda_build = any(r.startswith(("nvidia-", "cuda-")) for r in requires("torch") or ())
+    except PackageNotFoundError:
+        cuda_build = False
+    return _CPU_LIBRARIES + (_CUDA_BUILD_LIBRARIES if cuda_build else 0)
 # Measured on CPU (fp32, SDPA): saved tensors per token per layer are ~1.15x the count in _activation_bytes,
 # and with checkpointing about three layers' worth stay live (recompute + backward + allocator reuse).
 _ACTIVATION_SCALE = 1.15
@@ -223,7 +236,7 @@ def estimate_memory(cfg: RunConfig, *, on_gpu: bool, world_size: int = 1, shape:
              ("logits and loss", logits)]
     parts.append(("runtime overhead", _GPU_OVERHEAD if on_gpu else _CPU_OVERHEAD))
     if not on_gpu:
-        parts.append((LIBRARIES, _CPU_LIBRARIES))
+        parts.append((LIBRARIES, _cpu_libraries()))
     return MemoryEstimate(tuple(parts), offloaded, trained, total, tokens, "GPU" if on_gpu else "CPU process")
 
 

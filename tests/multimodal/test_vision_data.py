@@ -1,0 +1,143 @@
+"""Vision-language data: rendering parity with each family's own processor (ids equal
+`processor.apply_chat_template(..., tokenize=True)` with the same images; labels exactly the assistant text and
+stop token, never a media token), bad media rows refused by file:row:field before any model loads, and
+LLaMA-Factory's mllm_demo with its qwen3vl_lora_sft.yaml training an adapter that loads in plain peft."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import yaml
+
+from tests.conftest import LF_FIXTURES, needs_lf_fixtures
+from tests.multimodal.conftest import colour_image
+
+FAMILIES = {"qwen2_vl": "qwen2_vl", "qwen2_5_vl": "qwen2_vl", "llava": "llava", "gemma3": "gemma3"}
+
+
+def _images(n: int):
+    import numpy as np
+
+    rng, np_rng = random.Random(1), np.random.default_rng(1)
+    return [colour_image(c, rng, np_rng) for c in ("red", "blue", "green")[:n]]
+
+
+@pytest.mark.parametrize("arch", list(FAMILIES))
+def test_ids_equal_the_processors_own_and_labels_cover_only_the_replies(arch, tiny_vlm, tmp_path):
+    from transformers import AutoProcessor
+
+    from tuneforge.config.stages import ExampleKind
+    from tuneforge.data.example import Conversation, Media
+    from tuneforge.encode.batch import encode_examples
+    from tuneforge.encode.media import MediaOptions, media_encoder
+    from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
+    from tuneforge.model.vision import media_tokens
+    from tuneforge.templates.registry import get_template
+    from tuneforge.templates.render import render
+
+    model = tiny_vlm(arch)
+    processor = AutoProcessor.from_pretrained(model)
+    images = _images(2)
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"{i}.png"))
+        image.save(paths[-1])
+    replies = ["It is red.", "Blue, this one."]
+    ours = [{"role": "user", "content": "<image>What colour is this?"}, {"role": "assistant", "content": replies[0]},
+            {"role": "user", "content": "And this one?<image>"}, {"role": "assistant", "content": replies[1]}]
+    parts = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What colour is this?"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": replies[0]}]},
+             {"role": "user", "content": [{"type": "text", "text": "And this one?"}, {"type": "image"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": replies[1]}]}]
+    # the images as the encoder loads them (within the default pixel budget: unchanged)
+    expected = processor.apply_chat_template(parts, tokenize=True, return_dict=True,
+                                             processor_kwargs={"images": images})["input_ids"]
+    expected = list(expected[0] if isinstance(expected[0], list) else expected)
+    options = EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=4096)
+    encoder = media_encoder(processor, media_tokens(str(model)), MediaOptions())
+    example = Conversation(messages=tuple(ours), media=Media(images=tuple(paths)))
+    [encoded] = encode_examples([example], processor.tokenizer, get_template(FAMILIES[arch]), options, encoder)
+    assert encoded.input_ids == expected
+    trained = [t for t in encoded.labels if t != IGNORE_INDEX]
+    # exactly what the template trains of the same conversation without its images: each reply + stop token
+    text_only = [{**m, "content": m["content"].replace("<image>", "")} for m in ours]
+    rendered = render(processor.tokenizer, text_only, template=get_template(FAMILIES[arch]))
+    assert trained == [t for t, bit in zip(rendered.input_ids, rendered.assistant_mask) if bit]
+    stop = get_template(FAMILIES[arch]).end_of_turn(processor.tokenizer.eos_token)
+    assert processor.tokenizer.decode(trained).count(stop) == 2
+    media_ids = set(encoder.processor.tokenizer.convert_tokens_to_ids(
+        [t for t in (getattr(processor, "image_token", None), getattr(processor, "video_token", None)) if t]))
+    assert media_ids and not media_ids & set(trained)
+    assert encoded.media.images == tuple(paths)
+
+
+def _write(folder, rows, name="data.json", columns=None):
+    (folder / name).write_text(json.dumps(rows))
+    info = {"d": {"file_name": name, "formatting": "sharegpt",
+                  "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+                           "assistant_tag": "assistant"},
+                  "columns": columns or {"messages": "messages", "images": "images", "videos": "videos"}}}
+    (folder / "dataset_info.json").write_text(json.dumps(info))
+
+
+def _row(content: str, images=(), videos=()):
+    return {"messages": [{"role": "user", "content": content}, {"role": "assistant", "content": "red"}],
+            "images": list(images), "videos": list(videos)}
+
+
+@pytest.mark.parametrize("case", ["count", "missing", "modality", "text_model"])
+def test_bad_media_rows_name_file_row_and_field_before_the_model_loads(case, tiny_vlm, tiny_qwen, tmp_path,
+                                                                        capsys):
+    from tuneforge.cli.main import main
+
+    _images(1)[0].save(tmp_path / "a.png")
+    model = tiny_vlm("llava")
+    rows = [_row("<image>fine", ["a.png"])] * 2
+    if case == "count":
+        rows.append(_row("<image><image>two", ["a.png"]))
+        want = "data.json:3: images — 2 <image> placeholders, 1 image"
+    elif case == "missing":
+        rows.append(_row("<image>where", ["nowhere.png"]))
+        want = "data.json:3: images[0] — no such image file"
+    elif case == "modality":
+        (tmp_path / "v.mp4").write_bytes(b"not read: refused before")
+        rows.append(_row("<video>moving", videos=["v.mp4"]))
+        want = "data.json:3: videos — the row has videos but this model takes only images"
+    else:
+        model = tiny_qwen
+        want = "data.json:1: images — the row has images but the model is a text-only model"
+    _write(tmp_path, rows)
+    out = tmp_path / "run"
+    code = main(["train", f"model_name_or_path={model}", "dataset=d", f"dataset_dir={tmp_path}",
+                 f"output_dir={out}", "max_steps=1", "report_to=none"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert want in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()  # nothing written: refused before the model loaded
+
+
+@pytest.mark.slow
+def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loads(tiny_vlm, tmp_path):
+    needs_lf_fixtures()
+    from peft import PeftModel
+    from transformers import AutoModelForImageTextToText
+
+    from tuneforge.cli.main import main
+
+    config = yaml.safe_load((LF_FIXTURES / "examples/train_lora/qwen3vl_lora_sft.yaml").read_text())
+    model = tiny_vlm("qwen2_vl")
+    config |= {"model_name_or_path": str(model), "template": "qwen2_vl", "output_dir": str(tmp_path / "run")}
+    path = tmp_path / "qwen3vl_lora_sft.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", str(path), f"dataset_dir={LF_FIXTURES}", "max_steps=3", "bf16=false",
+                 "preprocessing_num_workers=2", "dataloader_num_workers=0", "disable_tqdm=true"]) == 0
+    run = tmp_path / "run"
+    adapter = json.loads((run / "adapter_config.json").read_text())
+    targets = adapter["target_modules"]
+    assert targets and all("language_model" in t for t in targets)  # the vision encoder keeps its weights
+    base = AutoModelForImageTextToText.from_pretrained(model)
+    loaded = PeftModel.from_pretrained(base, run)
+    assert any("lora_A" in n for n, _ in loaded.named_parameters())
+    log = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
+    assert any("loss" in entry for entry in log)
