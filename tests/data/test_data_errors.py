@@ -240,9 +240,20 @@ def test_path_with_unknown_shape(make_data):
                                                      "(question, answer)")
 
 
-def test_media_columns_are_refused(make_data):
-    message, _ = _one(make_data, [GOOD], **SHAREGPT, columns={"messages": "conversations", "images": "images"})
-    assert message.endswith("x.columns.images — images are not supported yet (tuneforge trains on text only)")
+def test_media_columns_are_refused_by_stages_that_train_on_text(make_data):
+    message, _ = _one(make_data, [GOOD], stage="pt", **SHAREGPT,
+                      columns={"messages": "conversations", "images": "images"})
+    assert message.endswith("x.columns.images — dataset 'x' has images; stage pt trains on text only "
+                            "(multimodal rows train with stage sft)")
+
+
+def test_a_missing_image_and_a_placeholder_count_mismatch_name_the_row(make_data):
+    row = {**_conv(("human", "<image>q"), ("gpt", "a")), "images": ["nowhere.png"]}
+    message, path = _one(make_data, [row], **SHAREGPT, columns={"messages": "conversations", "images": "images"})
+    assert message.startswith(f"{path}:1: images[0] — no such image file: ") and message.endswith("nowhere.png")
+    row = {**_conv(("human", "<image><image>q"), ("gpt", "a")), "images": []}
+    message, path = _one(make_data, [row], **SHAREGPT, columns={"messages": "conversations", "images": "images"})
+    assert message == f"{path}:1: images — 2 <image> placeholders, 0 images"
 
 
 def test_error_is_raised_before_any_file_is_read_when_a_later_dataset_has_the_wrong_kind(make_data):

@@ -5,7 +5,6 @@ untrained model does not."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest

@@ -59,6 +59,7 @@ BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("example kind
     ExampleKind.KTO: _kto,
 })
 MEDIA_COLUMNS = tuple(PLACEHOLDERS)
+MEDIA_STAGES = ("sft",)  # the stages whose encoders hand media to the model's processor (ppo's do not yet)
 # Which column keys each formatting reads; dataset_info.json may name others, LLaMA-Factory ignores them.
 READ_COLUMNS = {
     "alpaca": ("prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag",
@@ -78,10 +79,9 @@ def check_stage(spec: DatasetSpec, stage: StageNeeds) -> None:
         return UserError(message, file=spec.info_file, field=f"{spec.name}.{key}" if key else spec.name)
 
     media = [k for k in MEDIA_COLUMNS if getattr(spec.columns, k)]
-    if media and kind is not ExampleKind.CONVERSATION:
+    if media and stage.name not in MEDIA_STAGES:
         raise fail(f"dataset '{spec.name}' has {media[0]}; stage {stage.name} trains on text only (multimodal "
-                   f"rows train with stage {'/'.join(stages_taking(ExampleKind.CONVERSATION))})",
-                   f"columns.{media[0]}")
+                   f"rows train with stage {'/'.join(MEDIA_STAGES)})", f"columns.{media[0]}")
     if spec.ranking and kind is not ExampleKind.PAIR:
         raise fail(f"dataset '{spec.name}' is a ranking dataset (chosen/rejected); stage {stage.name} cannot use "
                    f"it, only stages {'/'.join(stages_taking(ExampleKind.PAIR))}")
