@@ -111,8 +111,7 @@ def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(
                     extra_files: list[Path] = (), overwrite: bool = False, tokenizer_dir: Path | None = None) -> Path:
     """Write tokenizer + random model + generation_config to output_dir and return it. `tokenizer_dir`: a real
     tokenizer (e.g. a fixture's 152k Qwen2.5 vocabulary) instead of one trained here at spec.vocab_size."""
-    import torch
-    from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
+    from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
 
     if spec.arch not in ARCHES:
         raise UserError(f"unknown arch '{spec.arch}'; choose one of: {', '.join(ARCHES)}", field="arch")
@@ -136,14 +135,24 @@ def make_tiny_model(output_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(
         num_key_value_heads=spec.num_kv_heads, max_position_embeddings=spec.max_position_embeddings,
         tie_word_embeddings=False, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id)
+    return save_random_model(out, AutoModelForCausalLM, config, tokenizer, tokenizer, spec)
+
+
+def save_random_model(out: Path, auto_class, config, tokenizer, saved_with, spec: TinyModelSpec) -> Path:
+    """A model of `config`, randomly initialised from spec.seed, saved to `out` with a greedy generation
+    config that stops at the template's end-of-turn tokens, `saved_with` (the tokenizer, or a vision model's
+    processor) and the spec (tuneforge_tiny.json)."""
+    import torch
+    from transformers import GenerationConfig
+
     torch.manual_seed(spec.seed)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model = auto_class.from_config(config, dtype=torch.float32)
     template = get_template(spec.template)
     model.generation_config = GenerationConfig(
         eos_token_id=template.stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id, do_sample=False)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    saved_with.save_pretrained(out)
     (out / "tuneforge_tiny.json").write_text(json.dumps(spec.__dict__, indent=2) + "\n")
     return out

@@ -8,14 +8,13 @@ the processor expands `<image>` exactly as the real model's does.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tuneforge.core.registry import Registry
-from tuneforge.model.tiny import TinyModelSpec, train_tokenizer
+from tuneforge.model.tiny import TinyModelSpec, save_random_model, train_tokenizer
 from tuneforge.templates.registry import get_template
 
 _PATCH = 14
@@ -120,21 +119,13 @@ _NAMED_TOKENS = {"gemma3": {"boi_token": "<start_of_image>", "eoi_token": "<end_
 
 def make_tiny_vision_model(out: Path, spec: TinyModelSpec, extra_files: list[Path] = ()) -> Path:
     """Tokenizer + processor + random model for `spec.arch` (a VISION_ARCHES name) in `out`."""
-    import torch
-    from transformers import AutoModelForImageTextToText, GenerationConfig
+    import dataclasses
+
+    from transformers import AutoModelForImageTextToText
 
     arch = VISION_ARCHES.get_or_raise(spec.arch, field="arch")
+    spec = dataclasses.replace(spec, template=arch.template)  # the family's template, whatever was asked
     tokenizer = train_tokenizer(arch.template, spec.vocab_size, list(extra_files), extra_special=arch.media_tokens,
                                 named_tokens=_NAMED_TOKENS.get(spec.arch, {}))
     config, processor = arch.build(tokenizer, spec)
-    torch.manual_seed(spec.seed)
-    model = AutoModelForImageTextToText.from_config(config, dtype=torch.float32)
-    template = get_template(arch.template)
-    model.generation_config = GenerationConfig(
-        eos_token_id=template.stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id, do_sample=False)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
-    (out / "tuneforge_tiny.json").write_text(json.dumps({**spec.__dict__, "template": arch.template}, indent=2) + "\n")
-    return out
+    return save_random_model(out, AutoModelForImageTextToText, config, tokenizer, processor, spec)
