@@ -45,6 +45,10 @@ class Media:
     def __bool__(self) -> bool:
         return bool(self.images or self.videos or self.audios)
 
+    def counts(self) -> dict[str, int]:
+        """Files per media column (the placeholders each must match)."""
+        return {"images": len(self.images), "videos": len(self.videos), "audios": len(self.audios)}
+
 
 NO_MEDIA = Media()
 

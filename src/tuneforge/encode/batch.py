@@ -18,7 +18,7 @@ from tuneforge.config.stages import ExampleKind
 from tuneforge.core.errors import UserError
 from tuneforge.data.convert import convert_batch
 from tuneforge.data.example import Conversation, Text
-from tuneforge.encode.media import MEDIA_COLUMNS, MediaEncoder, expand, media_token_ids
+from tuneforge.encode.media import MEDIA_FEATURES, MediaEncoder, expand, media_token_ids
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
 from tuneforge.encode.supervised import Encoded, from_rendered, render_input
 from tuneforge.templates.media import with_media_tokens
@@ -28,7 +28,7 @@ KEPT, NOTHING_TRAINED, BAD_ROW = 0, 1, 2
 
 
 def encoded_features(media: bool = False):
-    """The map's output columns; with `media`, also each row's media paths (MEDIA_COLUMNS)."""
+    """The map's output columns; with `media`, also each row's media paths (MEDIA_FEATURES)."""
     from datasets import Features, Sequence, Value
 
     columns = {"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")),
@@ -36,7 +36,7 @@ def encoded_features(media: bool = False):
                "_source": Value("int32"), "_seen": Value("int64"), "_trained": Value("int32"),
                "_closes": Value("bool")}
     if media:
-        columns |= {key: Sequence(Value("string")) for key in MEDIA_COLUMNS}
+        columns |= {key: Sequence(Value("string")) for key in MEDIA_FEATURES}
     return Features(columns)
 
 
@@ -84,9 +84,8 @@ def _media_conversation(example: Conversation, tokenizer, template, options: Enc
     """A conversation with images/videos: rendered, expanded by the processor (encode/media.py), cut. A cut
     that would split an image's tokens from its pixels keeps nothing to train (the row is dropped)."""
     messages, tools = render_input(example, options)
-    counts = {key: len(getattr(example.media, key)) for key in ("images", "videos", "audios")}
-    messages = with_media_tokens(messages, media.tokens if media else None, counts)
-    if counts["audios"]:
+    messages = with_media_tokens(messages, media.tokens if media else None, example.media.counts())
+    if example.media.audios:
         raise UserError("audio rows are not encoded yet (images and videos are)", field="audios")
     rendered = render(tokenizer, messages, template=template, tools=tools)
     text = render_text(tokenizer, messages, template=template, tools=tools)
@@ -144,7 +143,7 @@ def encode_batch(batch: dict[str, list], *, specs, tokenizer, template, options:
         out["_trained"].append(count)
         out["_closes"].append(closes)
         if media is not None:
-            for key in MEDIA_COLUMNS:
+            for key in MEDIA_FEATURES:
                 kept = isinstance(item, Encoded) and status == KEPT
                 out.setdefault(key, []).append(list(getattr(item.media, key)) if kept else [])
     return out

@@ -106,10 +106,10 @@ class MediaCollator:
         import torch
 
         from tuneforge.data.example import Media
-        from tuneforge.encode.media import MEDIA_COLUMNS, load_media
+        from tuneforge.encode.media import MEDIA_FEATURES, load_media
 
-        files = Media(**{key: tuple(p for f in features for p in f.get(key) or ()) for key in MEDIA_COLUMNS})
-        batch = self.text([{k: v for k, v in f.items() if k not in MEDIA_COLUMNS} for f in features])
+        files = Media(**{key: tuple(p for f in features for p in f.get(key) or ()) for key in MEDIA_FEATURES})
+        batch = self.text([{k: v for k, v in f.items() if k not in MEDIA_FEATURES} for f in features])
         processor, loaded = self.media.processor, load_media(files, self.media.options)
         if loaded["images"]:
             batch.update(processor.image_processor(images=loaded["images"], return_tensors="pt"))

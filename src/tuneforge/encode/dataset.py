@@ -19,7 +19,7 @@ from tuneforge.core.log import get_logger
 from tuneforge.data.convert import BadRows
 from tuneforge.data.load import RawData, raise_bad_rows
 from tuneforge.encode.batch import BAD_ROW, KEPT, encode_batch, encoded_features, error_from_json
-from tuneforge.encode.media import MEDIA_COLUMNS, MediaEncoder
+from tuneforge.encode.media import MEDIA_FEATURES, MediaEncoder
 from tuneforge.encode.options import IGNORE_INDEX, EncodeOptions
 from tuneforge.encode.packing import pack_table
 from tuneforge.encode.pretrain import group_table
@@ -159,7 +159,7 @@ def encode_dataset(data: RawData, tokenizer, template: TemplateSpec | None, opti
                                   options.cutoff_len, options.neat_packing, folder / "packed.arrow")
         lengths, label_tokens = _lengths(features), _label_tokens(features)  # (reads the packed labels once)
     else:
-        features = mapped.select_columns(["input_ids", "labels", *(MEDIA_COLUMNS if media is not None else ())])
+        features = mapped.select_columns(["input_ids", "labels", *(MEDIA_FEATURES if media is not None else ())])
         if len(kept_rows) < len(mapped):  # rows with nothing to train: write the kept ones out (a copy, rarely)
             features = features.select(kept_rows).flatten_indices(cache_file_name=str(folder / "kept.arrow"))
         lengths = _lengths(mapped)[kept_rows]

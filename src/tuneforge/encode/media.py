@@ -22,7 +22,7 @@ from tuneforge.data.example import Media
 from tuneforge.templates.media import MediaTokens
 from tuneforge.templates.render import Rendered
 
-MEDIA_COLUMNS = ("images", "videos")  # the feature columns of media paths (audio is not encoded yet)
+MEDIA_FEATURES = ("images", "videos")  # the feature columns of media paths (audio is not encoded yet)
 
 
 @dataclass(frozen=True)
@@ -87,26 +87,29 @@ def load_image(path: Any, options: MediaOptions):
 
 
 def load_video(path: str, options: MediaOptions) -> list:
-    """The video's frames sampled at video_fps (at most video_maxlen, an even count: video models patch
-    frames in pairs), as RGB PIL images within the frame budget."""
+    """The video's frames sampled at video_fps (at most video_maxlen, rounded up to an even count: video
+    models patch frames in pairs, so an odd last frame is repeated), as RGB PIL images within the frame
+    budget. Only the sampled frames are converted and kept, so a long video never sits in memory."""
     try:
         import av
     except ImportError:
         raise UserError("videos need PyAV: pip install 'tuneforge[vision]'", file=path, field="videos") from None
+    picked = []
     try:
         with av.open(path) as container:
             stream = container.streams.video[0]
-            rate = float(stream.average_rate or 25)
-            frames = [frame.to_image() for frame in container.decode(stream)]
+            step = max(1.0, float(stream.average_rate or 25) / options.video_fps)
+            for index, frame in enumerate(container.decode(stream)):
+                if index >= len(picked) * step:
+                    picked.append(_fit(frame.to_image().convert("RGB"), options.video_max_pixels,
+                                       options.video_min_pixels))
+                    if len(picked) == options.video_maxlen:
+                        break
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise UserError(f"cannot read the video: {exc}", file=path, field="videos") from None
-    if not frames:
+    if not picked:
         raise UserError("the video has no frames", file=path, field="videos")
-    step = max(1.0, rate / options.video_fps)
-    picked = [frames[int(i * step)] for i in range(int(len(frames) / step) or 1)][:options.video_maxlen]
-    if len(picked) % 2:
-        picked = picked + picked[-1:] if len(picked) < options.video_maxlen else picked[:-1] or picked * 2
-    return [_fit(f.convert("RGB"), options.video_max_pixels, options.video_min_pixels) for f in picked]
+    return picked + picked[-1:] if len(picked) % 2 else picked
 
 
 def load_media(media: Media, options: MediaOptions) -> dict[str, list]:

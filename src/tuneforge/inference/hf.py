@@ -127,9 +127,8 @@ class HFEngine:
 
     def media_inputs(self, messages: Messages, media: Media, tools: Tools = None) -> Any:
         """The processor's model inputs (ids with each image's tokens expanded, pixels, grids) for a prompt."""
-        counts = {key: len(getattr(media, key)) for key in ("images", "videos", "audios")}
         messages = with_media_tokens(with_default_system(messages, self.default_system),
-                                     self.media.tokens if self.media else None, counts)
+                                     self.media.tokens if self.media else None, media.counts())
         text = render_text(self.tokenizer, messages, template=self.template, tools=tools, add_generation_prompt=True,
                            template_kwargs=self.template_kwargs)
         loaded = load_media(media, self.media.options)
