@@ -118,7 +118,8 @@ def test_bad_media_rows_name_file_row_and_field_before_the_model_loads(case, tin
 
 
 @pytest.mark.slow
-def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loads(tiny_vlm, tmp_path):
+@pytest.mark.parametrize("dataset", [None, "mllm_video_demo"], ids=["yaml datasets", "video demo"])
+def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loads(dataset, tiny_vlm, tmp_path):
     needs_lf_fixtures()
     from peft import PeftModel
     from transformers import AutoModelForImageTextToText
@@ -128,6 +129,8 @@ def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loa
     config = yaml.safe_load((LF_FIXTURES / "examples/train_lora/qwen3vl_lora_sft.yaml").read_text())
     model = tiny_vlm("qwen2_vl")
     config |= {"model_name_or_path": str(model), "template": "qwen2_vl", "output_dir": str(tmp_path / "run")}
+    if dataset:  # the YAML's own comment: "# video: mllm_video_demo"
+        config["dataset"] = dataset
     path = tmp_path / "qwen3vl_lora_sft.yaml"
     path.write_text(yaml.safe_dump(config))
     assert main(["train", str(path), f"dataset_dir={LF_FIXTURES}", "max_steps=3", "bf16=false",
@@ -141,3 +144,45 @@ def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loa
     assert any("lora_A" in n for n, _ in loaded.named_parameters())
     log = [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
     assert any("loss" in entry for entry in log)
+
+
+def test_video_ids_equal_the_processors_own_and_the_batch_feeds_the_model(tiny_vlm):
+    """LLaMA-Factory's mllm_demo video through a tiny Qwen2-VL: frames sampled at video_fps with PyAV, the
+    same ids as the processor's own template expanded by its video processor, and a collated batch the model
+    takes (its video tokens match the frames' features)."""
+    needs_lf_fixtures()
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from tuneforge.config.stages import ExampleKind
+    from tuneforge.data.example import Conversation, Media
+    from tuneforge.encode.batch import encode_examples
+    from tuneforge.encode.collate import Collator, MediaCollator
+    from tuneforge.encode.media import MediaOptions, load_video, media_encoder
+    from tuneforge.encode.options import EncodeOptions
+    from tuneforge.model.vision import media_tokens
+    from tuneforge.templates.registry import get_template
+
+    model = tiny_vlm("qwen2_vl")
+    processor = AutoProcessor.from_pretrained(model)
+    video = str(LF_FIXTURES / "mllm_demo_data" / "1.mp4")
+    options = MediaOptions(video_max_pixels=16384)
+    frames = load_video(video, options)
+    assert len(frames) % 2 == 0 and len(frames) <= options.video_maxlen
+    parts = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": "Why?"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": "Because."}]}]
+    text = processor.apply_chat_template(parts, tokenize=False)
+    expected = processor(text=[text], videos=[frames], do_sample_frames=False, add_special_tokens=False)["input_ids"][0]
+    encoder = media_encoder(processor, media_tokens(str(model)), options)
+    example = Conversation(messages=({"role": "user", "content": "<video>Why?"},
+                                     {"role": "assistant", "content": "Because."}), media=Media(videos=(video,)))
+    [encoded] = encode_examples([example], processor.tokenizer, get_template("qwen2_vl"),
+                                EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=4096), encoder)
+    assert encoded.input_ids == list(expected)
+    assert processor.tokenizer.decode([t for t in encoded.labels if t != -100]) == "Because.<|im_end|>"
+    feature = {"input_ids": encoded.input_ids, "labels": encoded.labels, "images": [], "videos": [video]}
+    batch = MediaCollator(Collator(processor.tokenizer.pad_token_id), encoder)([feature])
+    assert "pixel_values_videos" in batch and "mm_token_type_ids" in batch
+    with torch.inference_mode():
+        loss = AutoModelForImageTextToText.from_pretrained(model)(**batch).loss
+    assert torch.isfinite(loss)
