@@ -95,3 +95,39 @@ def test_merged_export_answers_in_plain_transformers(colour_run, colour_data, tm
         replies.append(processor.decode(generated[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))
         labels.append(label)
     assert correct(replies, labels) >= 0.9
+
+
+def test_chat_cli_answers_about_the_image_given(colour_run, colour_data):
+    """`tuneforge chat RUN --image PATH` in a real terminal: the colour of each of a few held-out images,
+    each in its own session (the image goes with the first message)."""
+    import os
+    import sys
+
+    import pexpect
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    for path, label in _held_out(colour_data)[:4]:
+        child = pexpect.spawn(sys.executable, ["-m", "tuneforge.cli.main", "chat", str(colour_run), "--image",
+                                               str(path), "max_new_tokens=8"],
+                              env=env, encoding="utf-8", timeout=240)
+        try:
+            child.expect("User: ")
+            child.sendline("What colour is this?")
+            child.expect("Assistant: ")
+            child.expect(r"\r?\n\r?\nUser: ")
+            assert child.before.strip() == label
+            child.sendline("exit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close()
+        assert child.exitstatus == 0
+
+
+def test_chat_cli_refuses_a_missing_image_before_loading(colour_run, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "tuneforge.cli.main", "chat", str(colour_run), "--image",
+                             str(tmp_path / "nope.png")], capture_output=True, text=True, input="", timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope.png'}: --image — no such file"
