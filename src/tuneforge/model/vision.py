@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tuneforge.config.finetune import FinetuneConfig
@@ -34,26 +35,44 @@ VISION_PARTS: Registry[VisionParts] = Registry("vision-language model type", {
 })
 
 
-def model_type(path: str | None) -> str | None:
-    """config.json's model_type of a local model folder (None for a hub id or a folder without one)."""
-    config = Path(path or "") / "config.json"
-    if not config.is_file():
+def _config(path: str | None) -> dict | None:
+    """config.json of a local model folder, or of a hub id (None when it cannot be had: loading the model
+    then reports why)."""
+    if not path:
         return None
+    local = Path(path).expanduser()
+    return _read_json(local / "config.json") if local.is_dir() else _hub_config(path)
+
+
+@cache
+def _hub_config(repo_id: str) -> dict | None:
+    """A hub model's config.json, from the hub cache or downloaded when online. Asked once per process:
+    training, inference and export each ask, and an unreachable hub retries for ~20 s before giving up."""
     try:
-        return json.loads(config.read_text("utf-8")).get("model_type")
+        from huggingface_hub import hf_hub_download
+
+        return _read_json(Path(hf_hub_download(repo_id, "config.json")))
+    except Exception:  # noqa: BLE001 - offline, gated, no such repo: all mean "not known here"
+        return None
+
+
+def _read_json(file: Path) -> dict | None:
+    try:
+        return json.loads(file.read_text("utf-8"))
     except (OSError, ValueError):
         return None
 
 
 def media_tokens(path: str | None) -> MediaTokens | None:
-    """How the model at `path` writes media, or None for a text-only model. A vision-language model type
-    tuneforge does not know is refused by name (it would otherwise train as text and ignore the images)."""
-    kind = model_type(path)
+    """How the model at `path` (a folder or hub id) writes media, or None for a text-only model. A
+    vision-language model type tuneforge does not know is refused by name (it would otherwise train as text
+    and ignore the images)."""
+    config = _config(path)
+    kind = config.get("model_type") if config else None
     if kind is None:
         return None
     if kind in MEDIA_TOKENS:
         return MEDIA_TOKENS[kind]
-    config = json.loads((Path(path) / "config.json").read_text("utf-8"))
     if "vision_config" in config or "audio_config" in config:
         raise UserError(f"vision-language model type '{kind}' is not supported yet; supported: "
                         f"{', '.join(MEDIA_TOKENS)}", file=str(path), field="model_name_or_path")
