@@ -23,8 +23,11 @@ def _images(n: int):
     return [colour_image(c, rng, np_rng) for c in ("red", "blue", "green")[:n]]
 
 
+@pytest.mark.parametrize("own_template", [False, True], ids=["tuneforge template", "template omitted"])
 @pytest.mark.parametrize("arch", list(FAMILIES))
-def test_ids_equal_the_processors_own_and_labels_cover_only_the_replies(arch, tiny_vlm, tmp_path):
+def test_ids_equal_the_processors_own_and_labels_cover_only_the_replies(arch, own_template, tiny_vlm, tmp_path):
+    """With `template:` the family's tuneforge template; omitted, the processor's own chat template (content
+    parts, assistant spans found by offsets) — both give the processor's ids."""
     from transformers import AutoProcessor
 
     from tuneforge.config.stages import ExampleKind
@@ -57,15 +60,21 @@ def test_ids_equal_the_processors_own_and_labels_cover_only_the_replies(arch, ti
     options = EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=4096)
     encoder = media_encoder(processor, media_tokens(str(model)), MediaOptions())
     example = Conversation(messages=tuple(ours), media=Media(images=tuple(paths)))
-    [encoded] = encode_examples([example], processor.tokenizer, get_template(FAMILIES[arch]), options, encoder)
+    template = None if own_template else get_template(FAMILIES[arch])
+    if own_template:  # what run_processor does when no template is given
+        processor.tokenizer.chat_template = processor.chat_template
+    [encoded] = encode_examples([example], processor.tokenizer, template, options, encoder)
     assert encoded.input_ids == expected
     trained = [t for t in encoded.labels if t != IGNORE_INDEX]
     # exactly what the template trains of the same conversation without its images: each reply + stop token
     text_only = [{**m, "content": m["content"].replace("<image>", "")} for m in ours]
-    rendered = render(processor.tokenizer, text_only, template=get_template(FAMILIES[arch]))
-    assert trained == [t for t, bit in zip(rendered.input_ids, rendered.assistant_mask) if bit]
     stop = get_template(FAMILIES[arch]).end_of_turn(processor.tokenizer.eos_token)
-    assert processor.tokenizer.decode(trained).count(stop) == 2
+    if own_template:  # the spans found by offsets: each reply and the special token closing it
+        assert processor.tokenizer.decode(trained).replace(" ", "") == "".join(r + stop for r in replies).replace(" ", "")
+    else:
+        rendered = render(processor.tokenizer, text_only, template=template)
+        assert trained == [t for t, bit in zip(rendered.input_ids, rendered.assistant_mask) if bit]
+        assert processor.tokenizer.decode(trained).count(stop) == 2
     media_ids = set(encoder.processor.tokenizer.convert_tokens_to_ids(
         [t for t in (getattr(processor, "image_token", None), getattr(processor, "video_token", None)) if t]))
     assert media_ids and not media_ids & set(trained)
@@ -179,7 +188,7 @@ def test_video_ids_equal_the_processors_own_and_the_batch_feeds_the_model(tiny_v
     [encoded] = encode_examples([example], processor.tokenizer, get_template("qwen2_vl"),
                                 EncodeOptions(kind=ExampleKind.CONVERSATION, cutoff_len=4096), encoder)
     assert encoded.input_ids == list(expected)
-    assert processor.tokenizer.decode([t for t in encoded.labels if t != -100]) == "Because.<|im_end|>"
+    assert processor.tokenizer.decode([t for t in encoded.labels if t != -100]) == "Because.<|im_end|>\n"
     feature = {"input_ids": encoded.input_ids, "labels": encoded.labels, "images": [], "videos": [video]}
     batch = MediaCollator(Collator(processor.tokenizer.pad_token_id), encoder)([feature])
     assert "pixel_values_videos" in batch and "mm_token_type_ids" in batch

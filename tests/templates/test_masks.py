@@ -14,13 +14,14 @@ TOOLS = [WEATHER_TOOL, TIME_TOOL]
 
 # How each template writes a trained span around the reply text ("{}"); default: reply + end-of-turn token.
 SPAN = {
-    "llama2": " {} </s>", "vicuna": " {}</s>", "deepseek": " {}<｜end▁of▁sentence｜>",
+    "llama2": " {} </s>", "vicuna": " {}</s>", "llava": " {}</s>", "llava_next": " {}</s>", "deepseek": " {}<｜end▁of▁sentence｜>",
     "xverse": " {}<|endoftext|>", "falcon": " {}<|endoftext|>", "glm4": "\n{}<|user|>", "chatglm3": "\n {}<|user|>",
 }
 
 # The separator after the stop token that is trained with it (LLaMA-Factory's `format_assistant` slots).
 AFTER_STOP = {"alpaca": "\n\n", "chatml": "\n", "default": "\n", "gemma": "\n", "gemma3": "\n", "intern2": "\n",
-              "phi": "\n", "qwen": "\n", "qwen3": "\n", "qwen3_nothink": "\n", "yi": "\n", "yuan": "\n"}
+              "phi": "\n", "qwen": "\n", "qwen3": "\n", "qwen3_nothink": "\n", "qwen2_vl": "\n", "qwen3_vl": "\n",
+              "qwen3_vl_nothink": "\n", "yi": "\n", "yuan": "\n"}
 
 
 def decoded_runs(tok, rendered) -> list[str]:
@@ -34,7 +35,7 @@ def test_multi_turn_mask_is_exactly_the_replies(name):
     tok = tiny_tokenizer_for(spec)  # byte-level: decoding gives back the exact text
     span = SPAN.get(name, "{}" + spec.end_of_turn(tok.eos_token) + AFTER_STOP.get(name, ""))
     expected = [span.format("2+2 equals 4."), span.format("3+3 equals 6.")]
-    if name == "qwen3":  # the official template opens a (here empty) think block in the final turn
+    if spec.jinja_file == "qwen3.jinja":  # the official template opens a (here empty) think block in the final turn
         expected[1] = "<think>\n\n</think>\n\n" + expected[1]
     for messages in (TURNS, [SYSTEM, *TURNS]):
         assert decoded_runs(tok, render(tok, messages, template=spec)) == expected
@@ -64,6 +65,7 @@ TOOL_SPANS = {
     "mistral": ['[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Paris"}}]</s>',
                 "It is 21 °C and sunny in Paris.</s>"],
 }
+TOOL_SPANS |= {"qwen3_vl": TOOL_SPANS["qwen3"], "qwen3_vl_nothink": TOOL_SPANS["qwen3_nothink"]}  # same layouts
 
 
 @pytest.mark.parametrize("name", sorted(TOOL_SPANS))

@@ -84,7 +84,8 @@ def _media_conversation(example: Conversation, tokenizer, template, options: Enc
     """A conversation with images/videos: rendered, expanded by the processor (encode/media.py), cut. A cut
     that would split an image's tokens from its pixels keeps nothing to train (the row is dropped)."""
     messages, tools = render_input(example, options)
-    messages = with_media_tokens(messages, media.tokens if media else None, example.media.counts())
+    messages = with_media_tokens(messages, media.tokens if media else None, example.media.counts(),
+                                 as_parts=template is None)
     if example.media.audios:
         raise UserError("audio rows are not encoded yet (images and videos are)", field="audios")
     rendered = render(tokenizer, messages, template=template, tools=tools)

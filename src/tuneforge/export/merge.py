@@ -100,7 +100,7 @@ def save_merged(merged: Merged, cfg: RunConfig, export_dir: Path) -> list[Path]:
         model.save_pretrained(export_dir, max_shard_size=max_shard)
         files = sorted(export_dir.glob("model*.safetensors"))
     merged.tokenizer.save_pretrained(export_dir)
-    processor = run_processor(cfg.model, merged.tokenizer)
+    processor = run_processor(cfg.model, merged.tokenizer, own_template=merged.template is None)
     if processor is not None:  # a vision-language model loads with its processor (AutoProcessor)
         processor.save_pretrained(export_dir)
     log.info("saved the merged model to %s (%d weight file(s))", export_dir, len(files))

@@ -128,7 +128,8 @@ class HFEngine:
     def media_inputs(self, messages: Messages, media: Media, tools: Tools = None) -> Any:
         """The processor's model inputs (ids with each image's tokens expanded, pixels, grids) for a prompt."""
         messages = with_media_tokens(with_default_system(messages, self.default_system),
-                                     self.media.tokens if self.media else None, media.counts())
+                                     self.media.tokens if self.media else None, media.counts(),
+                                     as_parts=self.template is None)
         text = render_text(self.tokenizer, messages, template=self.template, tools=tools, add_generation_prompt=True,
                            template_kwargs=self.template_kwargs)
         loaded = load_media(media, self.media.options)
@@ -219,7 +220,7 @@ class HFEngine:
 
 
 def _media_encoder(cfg: RunConfig, tokenizer) -> MediaEncoder | None:
-    processor = run_processor(cfg.model, tokenizer)
+    processor = run_processor(cfg.model, tokenizer, own_template=not cfg.data.template)
     if processor is None:
         return None
     return media_encoder(processor, media_tokens(cfg.model.model_name_or_path), MediaOptions.from_data(cfg.data))

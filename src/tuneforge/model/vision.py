@@ -101,10 +101,12 @@ def load_processor(cfg: ModelConfig):
         raise UserError(f"could not load the processor: {str(exc).splitlines()[0]}", file=path) from None
 
 
-def run_processor(mc: ModelConfig, tokenizer):
+def run_processor(mc: ModelConfig, tokenizer, *, own_template: bool = False):
     """The processor of a run's vision-language model — from the last folder that saved a tokenizer (a run
-    saves its processor beside it), else the base — around the run's own tokenizer and chat_template, so it
-    renders, expands and saves what the run trained on. None for a text model."""
+    saves its processor beside it), else the base — around the run's own tokenizer, so it renders, expands and
+    saves what the run trained on. One chat_template for both: the tokenizer's (a tuneforge template put
+    there), or with `own_template` (no `template:` given) the processor's own when it has one — a vision
+    model's template lives with its processor. None for a text model."""
     import dataclasses
 
     from tuneforge.model.stack import tokenizer_source
@@ -113,7 +115,10 @@ def run_processor(mc: ModelConfig, tokenizer):
         return None
     processor = load_processor(dataclasses.replace(mc, model_name_or_path=tokenizer_source(mc)))
     processor.tokenizer = tokenizer  # our instance: template tokens and chat_template included
-    processor.chat_template = tokenizer.chat_template
+    if own_template and processor.chat_template:
+        tokenizer.chat_template = processor.chat_template
+    else:
+        processor.chat_template = tokenizer.chat_template
     return processor
 
 

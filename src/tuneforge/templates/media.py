@@ -5,6 +5,7 @@ processor does the expansion, so token counts are always the model's own.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,10 +40,13 @@ MEDIA_TOKENS: Registry[MediaTokens] = Registry("vision-language model type", {
 
 
 def with_media_tokens(messages: Sequence[Mapping[str, Any]], tokens: MediaTokens | None,
-                      counts: Mapping[str, int]) -> list[dict]:
-    """The messages with each placeholder written as the model's media tokens. `counts`: how many files of
-    each modality the row has (the data layer matched them to the placeholders). A modality the model does
-    not take, or media for a text-only model, is a UserError naming the field."""
+                      counts: Mapping[str, int], *, as_parts: bool = False) -> list[dict]:
+    """The messages with each placeholder written as the model's media tokens — for a tuneforge template,
+    which renders string contents. `as_parts`: for the model's own chat template instead, every content as
+    Hugging Face content parts ({"type": "image"}, {"type": "text", ...}), which such templates turn into
+    the media tokens themselves. `counts`: how many files of each modality the row has (the data layer
+    matched them to the placeholders). A modality the model does not take, or media for a text-only model,
+    is a UserError naming the field."""
     wanted = [m for m, n in counts.items() if n]
     if not wanted:
         return [dict(m) for m in messages]
@@ -57,7 +61,29 @@ def with_media_tokens(messages: Sequence[Mapping[str, Any]], tokens: MediaTokens
     for message in messages:
         message = dict(message)
         if isinstance(message.get("content"), str):
-            for modality in wanted:
-                message["content"] = message["content"].replace(PLACEHOLDERS[modality], getattr(tokens, modality))
+            message["content"] = _parts(message["content"]) if as_parts else _written(message["content"], tokens)
         out.append(message)
     return out
+
+
+def _written(text: str, tokens: MediaTokens) -> str:
+    for key, placeholder in PLACEHOLDERS.items():
+        if getattr(tokens, key) is not None:
+            text = text.replace(placeholder, getattr(tokens, key))
+    return text
+
+
+_PART_TYPES = {placeholder: key[:-1] for key, placeholder in PLACEHOLDERS.items()}  # "<image>" → "image"
+_SPLIT = re.compile("(" + "|".join(map(re.escape, _PART_TYPES)) + ")")
+
+
+def _parts(text: str) -> list[dict]:
+    return [{"type": _PART_TYPES[piece]} if piece in _PART_TYPES else {"type": "text", "text": piece}
+            for piece in _SPLIT.split(text) if piece]
+
+
+def content_text(content: Any) -> str:
+    """A message content as text: a string as it is, content parts' texts joined."""
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or () if isinstance(part, Mapping))

@@ -84,7 +84,8 @@ TEMPLATES: Registry[TemplateSpec] = Registry("template", {
     # written as the model's own media tokens and expanded by its processor.
     "qwen2_vl": TemplateSpec(
         name="qwen2_vl", jinja_file="qwen2_vl.jinja", special_tokens=_IM, stop_words=("<|im_end|>",),
-        eos_token="<|im_end|>", vision=True, verified_against=("Qwen/Qwen2-VL-7B-Instruct",),
+        eos_token="<|im_end|>", vision=True, default_system="You are a helpful assistant.",
+        verified_against=("Qwen/Qwen2-VL-7B-Instruct",),
         description="Qwen2-VL / Qwen2.5-VL Instruct (images and video)."),
     "qwen3_vl": TemplateSpec(
         name="qwen3_vl", jinja_file="qwen3.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS, "<think>", "</think>"),

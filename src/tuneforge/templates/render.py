@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.core.errors import UserError
+from tuneforge.templates.media import content_text
 from tuneforge.templates.spec import TemplateSpec, has_generation_markers
 
 Messages = Sequence[Mapping[str, Any]]
@@ -230,7 +231,7 @@ def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, t
         header_known = full.startswith(header) and len(header) >= cursor
         if header_known:
             cursor = len(header)
-        content = message.get("content") if isinstance(message.get("content"), str) else ""
+        content = content_text(message.get("content"))  # content parts: a vision model's own template
         found = next(((at, at + len(v)) for v in _content_variants(content)
                       if (at := full.find(v, cursor)) >= 0), None)
         if found is None and not content.strip() and header_known:
@@ -243,6 +244,11 @@ def _render_by_offsets(tokenizer: Any, messages: Messages, chat_template: str, t
                             "(see `tuneforge templates`)", field="template")
         start, end = found
         first, last = bisect_left(starts, start), bisect_left(starts, end)
+        holder = first - 1 if first == len(ids) or starts[first] != start else first
+        if 0 <= holder < first and offsets[holder][1] > start and ids[holder] not in closers:
+            # the token holding the content's first character begins before it (a byte-level " It" after
+            # "ASSISTANT:"): the model has to produce it, so it is trained
+            first = holder
         closer = last
         while closer < len(ids) and ids[closer] not in closers and not full[slice(*offsets[closer])].strip():
             closer += 1  # whitespace between a reply and its stop token (" </s>") belongs to the reply

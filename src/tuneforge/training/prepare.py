@@ -113,7 +113,8 @@ def media_for(cfg: RunConfig, tokenizer, options: EncodeOptions) -> MediaEncoder
     if cfg.data.streaming:
         raise UserError("streaming a vision-language model's data is not supported yet; set streaming: false",
                         field="streaming")
-    return media_encoder(run_processor(cfg.model, tokenizer), tokens, options.media)
+    processor = run_processor(cfg.model, tokenizer, own_template=stage_template(cfg) is None)
+    return media_encoder(processor, tokens, options.media)
 
 
 def load_inputs(cfg: RunConfig) -> Inputs:
