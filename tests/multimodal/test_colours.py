@@ -131,3 +131,36 @@ def test_chat_cli_refuses_a_missing_image_before_loading(colour_run, tmp_path):
                              str(tmp_path / "nope.png")], capture_output=True, text=True, input="", timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path / 'nope.png'}: --image — no such file"
+
+
+def test_web_ui_chat_answers_about_an_uploaded_image(colour_run, colour_data):
+    """In a real headless Chromium: load the colour run in the Chat tab, upload a held-out image, ask; the
+    image shows in the conversation and the reply names its colour."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.webui.conftest import CHROMIUM, CHROMIUM_ARGS, needs_browser, running_webui
+    from tests.webui.ui import fill, wait_text
+
+    needs_browser()
+    (path, label), (second, second_label) = _held_out(colour_data)[:2]
+    with running_webui(colour_data, colour_run.parent) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("#btn-start", timeout=60_000)
+        page.click("#tab-chat-button")
+        fill(page, "chat-model", str(colour_run))
+        page.click("#chat-load")
+        wait_text(page, "chat-status", "Loaded", timeout_s=120)
+        for image, want in ((path, label), (second, second_label)):
+            page.set_input_files("#chat-image input[type=file]", str(image))
+            page.wait_for_selector("#chat-image img", timeout=30_000)
+            fill(page, "chat-input", "What colour is this?")
+            page.click("#chat-send")
+            page.wait_for_function("() => !document.querySelector('#chat-image img')", timeout=120_000)
+            shown = wait_text(page, "chat-tuned", want, timeout_s=120)
+            assert shown.count("What colour is this?") == 1 and shown.strip().endswith(want)
+            page.click("#chat-clear")  # a fresh conversation for the next image (trained on single turns)
+            page.wait_for_function("() => !document.getElementById('chat-tuned').innerText.includes('colour')",
+                                   timeout=30_000)
+        browser.close()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def webui(tmp_path_factory):
-    """(url, output_root) of a running web UI over the bundled data."""
+def needs_browser() -> None:
     if not shutil.which("chromium") and not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright", reason="playwright (Python) is not installed")
-    output_root = tmp_path_factory.mktemp("webui") / "saves"
+
+
+@contextmanager
+def running_webui(data_dir: Path, output_root: Path):
+    """The URL of a `tuneforge webui` serving data_dir and output_root, stopped afterwards."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "tuneforge.cli.main", "webui", "--port", str(port),
-                               "--data-dir", str(DATA_DIR), "--output-dir", str(output_root)],
+                               "--data-dir", str(data_dir), "--output-dir", str(output_root)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
@@ -48,9 +51,20 @@ def webui(tmp_path_factory):
     else:
         server.kill()
         pytest.fail("web UI did not start")
-    yield url, output_root
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def webui(tmp_path_factory):
+    """(url, output_root) of a running web UI over the bundled data."""
+    needs_browser()
+    output_root = tmp_path_factory.mktemp("webui") / "saves"
+    with running_webui(DATA_DIR, output_root) as url:
+        yield url, output_root
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""The Chat tab: load a run folder (base + adapter + its template) or a model, talk to it, optionally see the
-base model's answer beside it, unload. Replies come from the shared inference engine."""
+"""The Chat tab: load a run folder (base + adapter + its template) or a model, talk to it (with an image, for a
+vision-language model), optionally see the base model's answer beside it, unload. Replies come from the
+shared inference engine."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ def build(ctx: UIContext, preset: str | None = None):
                           "chat_base")
     with gr.Row():
         message = ctx.ui(gr.Textbox(label=ctx.t("chat_input"), scale=4, elem_id="chat-input"), "chat_input")
+        image = ctx.ui(gr.Image(type="filepath", sources=["upload"], label=ctx.t("chat_image"), scale=1,
+                                height=120, elem_id="chat-image"), "chat_image")
         send = ctx.ui(gr.Button(ctx.t("chat_send"), variant="primary", elem_id="chat-send"), "chat_send", "value")
         clear = ctx.ui(gr.Button(ctx.t("chat_clear"), elem_id="chat-clear"), "chat_clear", "value")
 
@@ -76,33 +79,60 @@ def build(ctx: UIContext, preset: str | None = None):
         loaded.tuned = loaded.base = None
         return ctx.t("chat_unloaded"), [], []
 
-    def on_send(text, system_prompt, tuned_history, base_history, want_base):
+    def on_send(text, image_path, system_prompt, tuned_history, base_history, want_base):
         if loaded.tuned is None:
-            return "", tuned_history, base_history, ctx.t("chat_not_loaded")
+            return "", image_path, tuned_history, base_history, ctx.t("chat_not_loaded")
+        if image_path and getattr(loaded.tuned, "media", None) is None:
+            return text, image_path, tuned_history, base_history, f"error: {ctx.t('chat_text_only')}"
         prefix = [{"role": "system", "content": system_prompt}] if system_prompt else []
-        turn = [{"role": "user", "content": text}]
-        tuned_history = list(tuned_history) + turn
-        reply = loaded.tuned.chat(prefix + _plain(tuned_history), max_new_tokens=128)
-        tuned_history.append({"role": "assistant", "content": reply})
-        if want_base and loaded.base is not None:
-            base_history = list(base_history) + turn
-            base_history.append({"role": "assistant",
-                                 "content": loaded.base.chat(prefix + _plain(base_history), max_new_tokens=128)})
-        return "", tuned_history, base_history, gr.update()
+        content = [{"type": "file", "file": {"path": image_path}}] if image_path else []
+        turn = [{"role": "user", "content": content + [{"type": "text", "text": text}]}]
+        try:
+            tuned_history = list(tuned_history) + turn
+            messages, media = _plain(tuned_history)
+            tuned_history.append({"role": "assistant",
+                                  "content": loaded.tuned.chat(prefix + messages, media=media, max_new_tokens=128)})
+            if want_base and loaded.base is not None:
+                base_history = list(base_history) + turn
+                messages, media = _plain(base_history)
+                base_history.append({"role": "assistant", "content": loaded.base.chat(
+                    prefix + messages, media=media, max_new_tokens=128)})
+        except UserError as exc:
+            return text, image_path, tuned_history[:-1], base_history, f"error: {exc.format()}"
+        return "", None, tuned_history, base_history, gr.update()
 
     load.click(on_load, [source, template, compare], status)
     unload.click(on_unload, None, [status, tuned_box, base_box])
     compare.change(lambda on: gr.update(visible=on), compare, base_box)
     for trigger in (send.click, message.submit):
-        trigger(on_send, [message, system, tuned_box, base_box, compare], [message, tuned_box, base_box, status])
+        trigger(on_send, [message, image, system, tuned_box, base_box, compare],
+                [message, image, tuned_box, base_box, status])
     clear.click(lambda: ([], []), None, [tuned_box, base_box])
     return on_load, [source, template, compare], status
 
 
-def _plain(history: list) -> list[dict]:
-    """Gradio message dicts → plain role/content dicts for the engine."""
-    return [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else
-             " ".join(part.get("text", "") for part in m["content"] if isinstance(part, dict))} for m in history]
+def _plain(history: list):
+    """Gradio message dicts → (plain role/content dicts, Media) for the engine: each image part of a message
+    becomes an <image> placeholder where it stands, its file (in gradio's upload cache) one of the images."""
+    from tuneforge.core.media import PLACEHOLDERS
+    from tuneforge.data.example import Media
+
+    image_mark = PLACEHOLDERS["images"]
+    messages, images = [], []
+    for m in history:
+        if isinstance(m["content"], str):
+            messages.append({"role": m["role"], "content": m["content"]})
+            continue
+        text = ""
+        for part in m["content"]:
+            path = (part.get("file") or {}).get("path") if isinstance(part, dict) else None
+            if path and part.get("type") == "file":
+                images.append(path)
+                text += image_mark
+            elif isinstance(part, dict) and part.get("text"):
+                text += (" " if text and not text.endswith(image_mark) else "") + part["text"]
+        messages.append({"role": m["role"], "content": text})
+    return messages, Media(images=tuple(images))
 
 
 def _looks_like_hub(path: str) -> bool:
