@@ -164,3 +164,37 @@ def test_web_ui_chat_answers_about_an_uploaded_image(colour_run, colour_data):
             page.wait_for_function("() => !document.getElementById('chat-tuned').innerText.includes('colour')",
                                    timeout=30_000)
         browser.close()
+
+
+def test_merged_lora_export_answers_as_the_adapter_run_does(learner_vlm, colour_data, tmp_path):
+    """A LoRA run (a few steps: the answers need not be right) merged and exported: plain transformers with
+    the exported processor gives the same greedy replies as the adapter served unmerged."""
+    import torch
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from tuneforge.cli.main import main
+    from tuneforge.data.example import Media
+    from tuneforge.inference.hf import HFEngine
+
+    run = tmp_path / "lora"
+    assert main(["train", f"model_name_or_path={learner_vlm}", "finetuning_type=lora", "lora_rank=8",
+                 "dataset=train", f"dataset_dir={colour_data}", "template=qwen2_vl", f"output_dir={run}",
+                 "max_steps=6", "learning_rate=1e-3", "per_device_train_batch_size=4", "report_to=none",
+                 "disable_tqdm=true"]) == 0
+    assert (run / "adapter_model.safetensors").is_file() and (run / "processor_config.json").is_file()
+    engine = HFEngine.load(run, max_new_tokens=6)
+    out = tmp_path / "merged"
+    assert main(["export", str(run), "--export_dir", str(out)]) == 0
+    processor = AutoProcessor.from_pretrained(out)
+    model = AutoModelForImageTextToText.from_pretrained(out).eval()
+    for path, _ in _held_out(colour_data)[:6]:
+        served = engine.chat([{"role": "user", "content": "<image>What colour is this?"}], media=Media(images=(str(path),)))
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What colour is this?"}]}]
+        inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
+                                               return_tensors="pt",
+                                               processor_kwargs={"images": [Image.open(path).convert("RGB")]})
+        with torch.inference_mode():
+            generated = model.generate(**inputs, max_new_tokens=6, do_sample=False)
+        merged = processor.decode(generated[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        assert merged.strip() == served

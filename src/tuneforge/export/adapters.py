@@ -40,6 +40,25 @@ def _trained_on(folder: Path) -> str:
     return str(config.get("base_model_name_or_path") or "an unknown model")
 
 
+_AMBIGUOUS = ()
+
+
+def _saved_under_another_prefix(module: str, shapes: dict[str, tuple[int, ...]]):
+    """The shape of `module`'s weight when the checkpoint names it differently from the loaded model —
+    transformers saves some models (the Qwen-VL family) under their older key names, `model.layers.…` for the
+    loaded `model.language_model.layers.…`: the one checkpoint key ending in the module's longest suffix
+    (at least its last three name parts). None when no key does; _AMBIGUOUS when several do."""
+    parts = module.split(".")
+    for start in range(1, len(parts) - 2):
+        suffix = "." + ".".join(parts[start:]) + ".weight"
+        found = [key for key in shapes if key.endswith(suffix) or key == suffix[1:]]
+        if len(found) == 1:
+            return shapes[found[0]]
+        if len(found) > 1:
+            return _AMBIGUOUS
+    return None
+
+
 def check_adapter_fits(base_path: str, adapter: Path) -> None:
     """Raise if a LoRA matrix of `adapter` does not fit the base layer it targets (other base model)."""
     base = Path(base_path).expanduser()
@@ -51,7 +70,9 @@ def check_adapter_fits(base_path: str, adapter: Path) -> None:
         if not match or len(shape) != 2:
             continue
         module = match.group("module")
-        weight = shapes.get(f"{module}.weight")
+        weight = shapes.get(f"{module}.weight", _saved_under_another_prefix(module, shapes))
+        if weight is _AMBIGUOUS:
+            continue  # peft's own load checks it
         if weight is None:
             raise UserError(f"the adapter targets '{module}', which the base model does not have: it was trained "
                             f"on {_trained_on(adapter)}, not on {base_path}", file=str(adapter),
