@@ -20,7 +20,7 @@ _QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 TEXT_ARCHES = ("llama", "qwen2")
-VISION_ARCH_NAMES = ("qwen2_vl", "qwen2_5_vl", "llava", "gemma3")  # model/tiny_vision.py
+VISION_ARCH_NAMES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava", "gemma3")  # model/tiny_vision.py
 ARCHES = TEXT_ARCHES + VISION_ARCH_NAMES
 
 

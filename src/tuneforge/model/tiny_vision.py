@@ -1,4 +1,4 @@
-"""`tuneforge make-tiny-model --arch qwen2_vl|qwen2_5_vl|llava|gemma3`: a tiny random vision-language model
+"""`tuneforge make-tiny-model --arch qwen2_vl|qwen2_5_vl|qwen3_vl|llava|gemma3`: a tiny random vision-language model
 with its processor, made entirely here (nothing downloaded).
 
 Each arch is the family's own transformers classes at toy sizes — a two-layer vision encoder with 14-pixel
@@ -66,6 +66,32 @@ def _qwen_vl(config_cls: str, processor_cls: str):
     return build
 
 
+def _qwen3_vl(tokenizer, spec: TinyModelSpec):
+    from transformers import Qwen2VLImageProcessor, Qwen3VLConfig, Qwen3VLProcessor, Qwen3VLVideoProcessor
+
+    patch = 16  # Qwen3-VL's patches are 16 pixels (32 per merged token)
+    half_head = spec.hidden_size // spec.num_heads // 2
+    section = [half_head - 2 * (half_head * 3 // 8), half_head * 3 // 8, half_head * 3 // 8]
+    rope = {"rope_type": "default", "rope_theta": 5e6, "mrope_section": section, "mrope_interleaved": True}
+    ids = tokenizer.convert_tokens_to_ids
+    config = Qwen3VLConfig(
+        text_config=_text(tokenizer, spec, rope_parameters=rope, head_dim=spec.hidden_size // spec.num_heads),
+        vision_config={"depth": _VISION["depth"], "hidden_size": _VISION["hidden"],
+                       "intermediate_size": 2 * _VISION["hidden"], "num_heads": _VISION["heads"],
+                       "patch_size": patch, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                       "out_hidden_size": spec.hidden_size, "num_position_embeddings": 64,
+                       "deepstack_visual_indexes": [0]},
+        image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+        tie_word_embeddings=False)
+    budget = {"patch_size": patch, "merge_size": 2, "temporal_patch_size": 2,
+              "size": {"shortest_edge": 32 * 32 * 4, "longest_edge": 32 * 32 * 64}}
+    processor = Qwen3VLProcessor(image_processor=Qwen2VLImageProcessor(**budget),
+                                 video_processor=Qwen3VLVideoProcessor(**budget), tokenizer=tokenizer,
+                                 chat_template=get_template("qwen3_vl_nothink").export_chat_template())
+    return config, processor
+
+
 def _llava(tokenizer, spec: TinyModelSpec):
     from transformers import CLIPImageProcessor, LlavaConfig, LlavaProcessor
 
@@ -109,6 +135,7 @@ _QWEN_MEDIA = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_p
 VISION_ARCHES: Registry[VisionArch] = Registry("vision arch", {
     "qwen2_vl": VisionArch("qwen2_vl", _QWEN_MEDIA, _qwen_vl("Qwen2VLConfig", "Qwen2VLProcessor")),
     "qwen2_5_vl": VisionArch("qwen2_vl", _QWEN_MEDIA, _qwen_vl("Qwen2_5_VLConfig", "Qwen2_5_VLProcessor")),
+    "qwen3_vl": VisionArch("qwen3_vl_nothink", _QWEN_MEDIA, _qwen3_vl),
     "llava": VisionArch("llava", ("<image>",), _llava),
     "gemma3": VisionArch("gemma3", ("<start_of_image>", "<end_of_image>", "<image_soft_token>"), _gemma3),
 })
