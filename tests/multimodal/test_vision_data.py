@@ -151,8 +151,9 @@ def test_llamafactory_mllm_demo_with_its_qwen3vl_yaml_trains_an_adapter_peft_loa
         config["dataset"] = dataset
     path = tmp_path / "qwen3vl_lora_sft.yaml"
     path.write_text(yaml.safe_dump(config))
+    # the YAML's 16 encoding workers and 4 data-loader workers as they are; a few steps, in float32 on CPU
     assert main(["train", str(path), f"dataset_dir={LF_FIXTURES}", "max_steps=3", "bf16=false",
-                 "preprocessing_num_workers=2", "dataloader_num_workers=0", "disable_tqdm=true"]) == 0
+                 "disable_tqdm=true"]) == 0
     run = tmp_path / "run"
     adapter = json.loads((run / "adapter_config.json").read_text())
     targets = adapter["target_modules"]

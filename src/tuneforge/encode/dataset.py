@@ -72,7 +72,13 @@ def _map(data: RawData, tokenizer, template, options: EncodeOptions, workers: in
          folder: Path, media: MediaEncoder | None):
     import datasets
 
-    parallel = workers > 1 and len(data) >= PARALLEL_MIN_EXAMPLES
+    # Rows with media run torch ops (the image processor) per row; in a worker forked from a process whose
+    # torch thread pool already ran, those can deadlock (seen: a CI run hung in the forked encoders). The
+    # processor's own ops use this process's threads, so media encodes here.
+    parallel = workers > 1 and len(data) >= PARALLEL_MIN_EXAMPLES and media is None
+    if workers > 1 and media is not None:
+        log.info("data: encoding in this process (a vision-language model's processor is not fork-safe), "
+                 "not in %d worker processes", workers)
     quiet = len(data) < PARALLEL_MIN_EXAMPLES
     if quiet:
         datasets.disable_progress_bars()
