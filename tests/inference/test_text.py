@@ -36,7 +36,7 @@ def test_half_characters_are_never_streamed(tokenizer):
 
 def test_stop_id_ends_reply_and_tool_markers_survive_skip_special_tokens(tokenizer):
     from tuneforge.inference.text import decode_reply
-    from tuneforge.inference.tools import marker_ids
+    from tuneforge.templates.tool_calls import marker_ids
 
     ids = tokenizer('ok<tool_call>\n{"name": "f", "arguments": {}}\n</tool_call><|im_end|>tail',
                     add_special_tokens=False)["input_ids"]

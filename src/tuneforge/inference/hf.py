@@ -21,7 +21,7 @@ from tuneforge.data.example import NO_MEDIA, Media
 from tuneforge.encode.media import MediaEncoder, MediaOptions, load_media, media_encoder, processor_inputs
 from tuneforge.inference.engine import Completion, Messages, Sampling, Stream, Tools
 from tuneforge.inference.text import IncrementalText, decode_reply
-from tuneforge.inference.tools import marker_ids
+from tuneforge.templates.tool_calls import marker_ids
 from tuneforge.model.stack import load_with_adapters
 from tuneforge.model.vision import media_tokens, run_processor
 from tuneforge.templates.media import with_media_tokens

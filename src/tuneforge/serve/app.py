@@ -20,7 +20,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from tuneforge.config.model import ModelConfig
 from tuneforge.inference.engine import Completion, Engine
-from tuneforge.inference.tools import parse_reply
+from tuneforge.templates.tool_calls import parse_reply
 from tuneforge.serve.errors import APIError, install_error_handlers
 from tuneforge.serve.protocol import ChatCompletionRequest, ScoreEvaluationRequest
 

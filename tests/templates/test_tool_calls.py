@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tuneforge.inference.tools import parse_reply
+from tuneforge.templates.tool_calls import parse_reply
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city.",
                                            "parameters": {"type": "object",
