@@ -76,8 +76,8 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
         out.append(("pissa_init", "cannot be combined with use_dora"))
     if train.trains() and config.device_batches() is None:
         out.append(("per_device_train_batch_size", _kto_batch_problem(config)))
-    if finetune.stage == "ppo":
-        out += _ppo_problems(config)
+    if finetune.stage in STAGE_NEEDS:
+        out += _online_rl_problems(config)
     if finetune.stage == "rm" and finetune.finetuning_type == "lora" and config.model.adapter_name_or_path:
         out.append(("adapter_name_or_path", "continuing a reward-model adapter is not supported yet"))
     out += _scale_problems(config)
@@ -121,32 +121,39 @@ def _scale_problems(config: RunConfig) -> list[tuple[str, str]]:
     return out
 
 
-# What stage ppo's own loop (one process, a LoRA policy, AdamW, no intermediate checkpoints) cannot honour: it
-# refuses these instead of ignoring them.
-_PPO_OPTIMIZERS = ("adamw_torch", "adamw_torch_fused")
-
-
-def _ppo_problems(config: RunConfig) -> list[tuple[str, str]]:
-    finetune, train, scale = config.finetune, config.train, config.scale
+def _online_rl_problems(config: RunConfig) -> list[tuple[str, str]]:
+    """grpo and ppo: a reward, whole answer groups per batch, and checkpoints only between batches of answers
+    (the updates that reuse one batch, num_iterations / ppo_epochs, keep it in memory only)."""
+    finetune, train, rl, scale = config.finetune, config.train, config.rl, config.scale
+    stage = finetune.stage
     out: list[tuple[str, str]] = []
-    if finetune.finetuning_type != "lora":
-        out.append(("finetuning_type", "stage ppo trains a LoRA policy (its reference is the adapter disabled); "
-                                       "set finetuning_type: lora"))
-    if not config.preference.reward_model:
-        out.append(("reward_model", "stage ppo needs reward_model: a run folder of stage rm"))
-    if train.gradient_accumulation_steps != 1:
-        out.append(("gradient_accumulation_steps", "stage ppo does not accumulate gradients yet; set it to 1 and "
-                                                   "raise per_device_train_batch_size instead"))
-    if train.resume_from_checkpoint:
-        out.append(("resume_from_checkpoint", "stage ppo cannot resume from a checkpoint yet"))
-    if train.optim not in _PPO_OPTIMIZERS:
-        out.append(("optim", f"stage ppo trains with AdamW ({' or '.join(_PPO_OPTIMIZERS)}), not {train.optim}"))
-    if scale.special_optimizer():
-        out.append((f"use_{scale.special_optimizer()}", "stage ppo trains with AdamW only"))
-    if finetune.loraplus_lr_ratio is not None:
-        out.append(("loraplus_lr_ratio", "stage ppo does not support LoRA+ yet"))
-    if scale.deepspeed or scale.fsdp:
-        out.append(("deepspeed" if scale.deepspeed else "fsdp", "stage ppo runs in a single process"))
-    if train.report_targets() != "none":
-        out.append(("report_to", "stage ppo logs to trainer_log.jsonl only; it does not report to trackers yet"))
+    if STAGE_NEEDS[stage].kind is not ExampleKind.PROMPT:
+        if rl.reward_funcs:
+            out.append(("reward_funcs", f"is read by stages grpo and ppo only, not by stage {stage}"))
+        return out
+    if not rl.reward_funcs and not config.preference.reward_model:
+        out.append(("reward_funcs", f"stage {stage} needs a reward: reward_funcs (accuracy, format, length, "
+                                    "tool_call or path/to/file.py:function) and/or reward_model (a run of stage rm)"))
+    if stage == "grpo":
+        batch = train.per_device_train_batch_size * train.gradient_accumulation_steps
+        if batch % rl.num_generations:
+            out.append(("num_generations", f"must divide per_device_train_batch_size × gradient_accumulation_steps "
+                                           f"({batch}): a batch holds whole groups of answers to one prompt"))
+        reuse_key, reuse = "num_iterations", rl.num_iterations
+    else:
+        reuse_key, reuse = "ppo_epochs", config.preference.ppo_epochs
+        if finetune.finetuning_type != "lora":
+            out.append(("finetuning_type", "stage ppo trains a LoRA policy (its reference is the adapter "
+                                           "disabled); set finetuning_type: lora"))
+        if scale.special_optimizer():
+            out.append((f"use_{scale.special_optimizer()}", "stage ppo trains its policy and value head with the "
+                                                            "optim optimizers only"))
+        if finetune.loraplus_lr_ratio is not None:
+            out.append(("loraplus_lr_ratio", "stage ppo does not support LoRA+ yet"))
+        if scale.deepspeed or scale.fsdp:
+            out.append(("deepspeed" if scale.deepspeed else "fsdp", "stage ppo runs on one device or under "
+                                                                   "DDP (torchrun), not DeepSpeed/FSDP yet"))
+    if reuse > 1 and train.save_strategy == "steps" and train.save_steps % reuse:
+        out.append(("save_steps", f"must be a multiple of {reuse_key} ({reuse}): a checkpoint between the updates "
+                                  "that reuse one batch of answers could not resume exactly"))
     return out

@@ -12,11 +12,12 @@ from tuneforge.config.finetune import FinetuneConfig
 from tuneforge.config.generation import GenerationConfig
 from tuneforge.config.model import ModelConfig
 from tuneforge.config.preference import KTO_MIN_DEVICE_BATCH, PreferenceConfig
+from tuneforge.config.rl import RLConfig
 from tuneforge.config.scale import ScaleConfig
 from tuneforge.config.train import TrainConfig
 
 GROUPS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "finetune": FinetuneConfig,
-                           "train": TrainConfig, "preference": PreferenceConfig, "scale": ScaleConfig,
+                           "train": TrainConfig, "preference": PreferenceConfig, "rl": RLConfig, "scale": ScaleConfig,
                            "generation": GenerationConfig, "evaluate": EvaluateConfig, "export": ExportConfig}
 
 
@@ -27,6 +28,7 @@ class RunConfig:
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     preference: PreferenceConfig = dataclasses.field(default_factory=PreferenceConfig)
+    rl: RLConfig = dataclasses.field(default_factory=RLConfig)
     scale: ScaleConfig = dataclasses.field(default_factory=ScaleConfig)
     generation: GenerationConfig = dataclasses.field(default_factory=GenerationConfig)
     evaluate: EvaluateConfig = dataclasses.field(default_factory=EvaluateConfig)

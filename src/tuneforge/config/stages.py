@@ -18,6 +18,7 @@ class ExampleKind(str, Enum):
     CONVERSATION = "conversation"  # messages; the assistant's turns are trained
     PAIR = "pair"                  # a prompt with a chosen and a rejected answer (ranking datasets)
     KTO = "kto"                    # a conversation whose answer is labelled desirable or undesirable
+    PROMPT = "prompt"              # a prompt the model answers itself (online RL), with an optional reference
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ STAGE_NEEDS: Registry[StageNeeds] = Registry("stage", {need.name: need for need 
     StageNeeds("sft", ExampleKind.CONVERSATION, "supervised fine-tuning on conversations (assistant tokens "
                                                 "trained)", tokenized_path=True),
     StageNeeds("rm", ExampleKind.PAIR, "reward model on chosen/rejected pairs (score head, pairwise loss)"),
-    StageNeeds("ppo", ExampleKind.CONVERSATION, "PPO against a trained reward model (LoRA policy + value head)"),
+    StageNeeds("ppo", ExampleKind.PROMPT, "PPO: a LoRA policy + value head against reward_funcs and/or a reward "
+                                          "model (stage rm)"),
+    StageNeeds("grpo", ExampleKind.PROMPT, "GRPO: groups of sampled answers scored by reward_funcs (accuracy, "
+                                           "format, length, tool_call, your own) and/or a reward model"),
     StageNeeds("dpo", ExampleKind.PAIR, "preference optimisation on pairs; pref_loss: sigmoid, hinge, ipo, "
                                         "kto_pair, orpo, simpo"),
     StageNeeds("kto", ExampleKind.KTO, "KTO on answers labelled desirable / undesirable (kto_tag)"),

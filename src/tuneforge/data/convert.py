@@ -9,6 +9,7 @@ worker processes or here (`data.load.examples`); a bad row becomes its error in 
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from tuneforge.data.example import (
     KTOExample,
     Origin,
     PreferencePair,
+    Prompt,
     Text,
 )
 from tuneforge.data.formats import FORMATS, Parsed
@@ -54,21 +56,47 @@ def _kto(parsed: Parsed, source: Origin) -> KTOExample:
     return KTOExample(messages=parsed.messages, label=parsed.label, tools=parsed.tools, source=source)
 
 
+def _prompt(parsed: Parsed, source: Origin) -> Prompt:
+    messages, reference = parsed.messages, parsed.reference
+    if messages[-1]["role"] == "assistant":  # the row's own answer: the reference, unless a column names one
+        answer, messages = messages[-1], messages[:-1]
+        if reference is None:
+            calls = answer.get("tool_calls")
+            reference = json.dumps([c["function"] for c in calls], ensure_ascii=False) if calls else answer["content"]
+    return Prompt(messages=messages, reference=reference, columns=dict(parsed.columns or {}), tools=parsed.tools,
+                  source=source)
+
+
 BUILDERS: Registry[Callable[[Parsed, Origin], Example]] = Registry("example kind", {
     ExampleKind.TEXT: _text, ExampleKind.CONVERSATION: _conversation, ExampleKind.PAIR: _pair,
-    ExampleKind.KTO: _kto,
+    ExampleKind.KTO: _kto, ExampleKind.PROMPT: _prompt,
 })
 MEDIA_COLUMNS = tuple(PLACEHOLDERS)
 MEDIA_STAGES = ("sft",)  # the stages whose encoders hand media to the model's processor (ppo's do not yet)
 # Which column keys each formatting reads; dataset_info.json may name others, LLaMA-Factory ignores them.
 READ_COLUMNS = {
     "alpaca": ("prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag",
-               *PLACEHOLDERS),
-    "sharegpt": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", *PLACEHOLDERS),
-    "openai": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", *PLACEHOLDERS),
+               "answer", *PLACEHOLDERS),
+    "sharegpt": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", "answer", *PLACEHOLDERS),
+    "openai": ("messages", "system", "tools", "chosen", "rejected", "kto_tag", "answer", *PLACEHOLDERS),
     "text": ("prompt",),
 }
 REQUIRED_COLUMNS = {"alpaca": ("prompt",), "sharegpt": ("messages",), "openai": ("messages",), "text": ("prompt",)}
+
+
+def prompt_columns(raw, spec: DatasetSpec) -> dict:
+    """A prompt row's reference answer (its `answer` column, when dataset_info names one) and the columns the
+    format does not read, by name, for reward functions."""
+    used = {getattr(spec.columns, key) for key in READ_COLUMNS[spec.formatting]}
+    columns = {name: value for name, value in raw.data.items() if name not in used}
+    reference = None
+    if spec.columns.answer:
+        value = raw.data.get(spec.columns.answer)
+        if value is None or isinstance(value, (dict, list)):
+            raise UserError("expected the reference answer as text or a number" if value is not None else
+                            "missing", file=raw.file, row=raw.row, field=spec.columns.answer)
+        reference = str(value)
+    return {"reference": reference, "columns": columns}
 
 
 def check_stage(spec: DatasetSpec, stage: StageNeeds) -> None:
@@ -108,10 +136,12 @@ def checked_columns(spec: DatasetSpec, kind: ExampleKind) -> tuple[str, ...]:
     keys = (set(spec.explicit_columns) | set(REQUIRED_COLUMNS[spec.formatting])) & set(READ_COLUMNS[spec.formatting])
     if kind is ExampleKind.TEXT:
         keys -= {"response", "chosen", "rejected", "kto_tag"}
-    elif spec.formatting == "alpaca" and not spec.ranking:
+    elif spec.formatting == "alpaca" and not spec.ranking and kind is not ExampleKind.PROMPT:
         keys.add("response")
     if kind is not ExampleKind.KTO:
         keys.discard("kto_tag")
+    if kind is not ExampleKind.PROMPT:
+        keys.discard("answer")
     return tuple(sorted(k for k in keys if getattr(spec.columns, k)))
 
 
@@ -192,6 +222,8 @@ def convert_batch(batch: dict[str, list], specs: tuple[DatasetSpec, ...], kind: 
             parsed = converters[source](raw, spec, kind)
             if kind is ExampleKind.CONVERSATION:
                 parsed = dataclasses.replace(parsed, media=read_media(raw, spec, parsed.messages))
+            elif kind is ExampleKind.PROMPT:
+                parsed = dataclasses.replace(parsed, **prompt_columns(raw, spec))
             out.append(build(parsed, Origin(file, row)))
         except UserError as exc:
             out.append(exc)

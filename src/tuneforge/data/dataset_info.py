@@ -40,6 +40,7 @@ class Columns:
     chosen: str | None = None
     rejected: str | None = None
     kto_tag: str | None = None
+    answer: str | None = None  # grpo/ppo: the reference answer reward functions compare with
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ say) names where it came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 from tuneforge.core.errors import UserError
@@ -88,4 +88,16 @@ class Text:
     source: Origin = Origin()
 
 
-Example = Union[Conversation, PreferencePair, KTOExample, Text]
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt the model answers while it trains (grpo, ppo): the conversation so far (it ends before an
+    assistant turn), the reference answer when the data has one (the row's final assistant turn, or its
+    `answer` column), and the row's other columns, which reward functions receive by name."""
+    messages: tuple[Message, ...]
+    reference: str | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+    tools: tuple[dict[str, Any], ...] | None = None
+    source: Origin = Origin()
+
+
+Example = Union[Conversation, PreferencePair, KTOExample, Text, Prompt]

@@ -61,6 +61,10 @@ def convert(raw: RawRow, spec: DatasetSpec, kind: ExampleKind) -> Parsed:
     if spec.ranking:
         chosen = {"role": "assistant", "content": text_value(raw, cols.chosen, required=True)}
         rejected = {"role": "assistant", "content": text_value(raw, cols.rejected, required=True)}
+    elif kind is ExampleKind.PROMPT:  # the output, when there is one, is the reference answer
+        output = text_value(raw, cols.response, required=False)
+        if output.strip():
+            messages.append({"role": "assistant", "content": output})
     elif kind is not ExampleKind.TEXT:  # text stages read only the prompt, so an output is optional there
         messages.append({"role": "assistant", "content": text_value(raw, cols.response, required=True)})
     return Parsed(messages=tuple(messages), tools=tools_value(raw, cols.tools), chosen=chosen, rejected=rejected,

@@ -4,7 +4,7 @@ turn-order rules (user → assistant, tool results only after a tool call) check
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ class Parsed:
     label: bool | None = None
     text: str | None = None  # plain-text rows only
     media: Media = NO_MEDIA  # filled in by data.convert (data.media), after the format's own checks
+    reference: str | None = None  # prompt rows: filled in by data.convert (the `answer` column)
+    columns: Mapping[str, Any] | None = None  # prompt rows: the columns the format does not read
 
 
 Converter = Callable[[RawRow, DatasetSpec, ExampleKind], Parsed]
@@ -151,9 +153,10 @@ class Turn:
 
 
 def check_order(raw: RawRow, turns: list[Turn], names: dict[str, str], *, ranking: bool,
-                column: str, repeat_observation: bool = False) -> None:
-    """Raise on the first turn out of order, then check how the conversation ends.
-    `names` spells each kind as the data would (e.g. {"user": "human", ...})."""
+                column: str, repeat_observation: bool = False, open_end: bool = False) -> None:
+    """Raise on the first turn out of order, then check how the conversation ends. `names` spells each kind
+    as the data would (e.g. {"user": "human", ...}); `open_end`: a prompt may end on either side (an answer at
+    the end is its reference)."""
     prev: Turn | None = None
     for turn in turns:
         allowed = NEXT_KINDS[prev.kind if prev else None]
@@ -166,6 +169,8 @@ def check_order(raw: RawRow, turns: list[Turn], names: dict[str, str], *, rankin
         prev = turn
     if prev is None:
         raise fail(raw, column, "no messages (besides a system message)")
+    if open_end:
+        return
     if ranking and prev.kind not in PROMPT_END_KINDS:
         raise fail(raw, column, f"the prompt of a ranking row must end with a {names['user']!r} message (the "
                                 f"answers are in chosen/rejected), it ends with {prev.tag!r}")
@@ -209,7 +214,8 @@ def parse_conversation(raw: RawRow, spec: DatasetSpec, kind: ExampleKind, parse_
             continue
         turns.append(turn)
         messages.append(message)
-    check_order(raw, turns, names, ranking=spec.ranking, column=str(column), repeat_observation=repeat_observation)
+    check_order(raw, turns, names, ranking=spec.ranking, column=str(column), repeat_observation=repeat_observation,
+                open_end=kind is ExampleKind.PROMPT)
     if system.strip():
         messages.insert(0, {"role": "system", "content": system})
     chosen = parse_answer(raw, spec, spec.columns.chosen, parse_item) if spec.ranking else None

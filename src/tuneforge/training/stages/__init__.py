@@ -17,7 +17,7 @@ Recipe = Callable[[RunConfig], RunDir]
 # Stage → the module of its recipe, imported when that stage runs: the preference trainers pull in TRL,
 # and an sft run encodes its data before torch is even imported (see lm.run).
 RECIPES: Registry[str] = Registry("stage", {
-    "pt": "lm", "sft": "lm", "rm": "rm", "dpo": "dpo", "kto": "kto", "ppo": "ppo",
+    "pt": "lm", "sft": "lm", "rm": "rm", "dpo": "dpo", "kto": "kto", "ppo": "ppo", "grpo": "grpo",
 })
 
 
