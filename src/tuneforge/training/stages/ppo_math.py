@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CLIP = 0.2
 
-def masked_mean(values, mask):
-    return (values * mask).sum() / mask.sum().clamp(min=1)
+
+def masked_mean(values, mask, normaliser=None):
+    """The mean over the masked positions, or their sum over `normaliser` (the token count of a larger batch
+    this one is a slice of, so that slices add up to that batch's mean)."""
+    return (values * mask).sum() / (mask.sum().clamp(min=1) if normaliser is None else normaliser)
 
 
 def whiten(values, mask, shift_mean: bool = True):
@@ -43,20 +47,20 @@ def gae(rewards, values, mask, gamma: float = 1.0, lam: float = 0.95):
     return advantages, (advantages + values) * mask
 
 
-def policy_loss(logprobs, old_logprobs, advantages, mask, clip: float = 0.2):
+def policy_loss(logprobs, old_logprobs, advantages, mask, clip: float = CLIP, normaliser=None):
     import torch
 
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1 - clip, 1 + clip)
-    return masked_mean(torch.maximum(unclipped, clipped), mask)
+    return masked_mean(torch.maximum(unclipped, clipped), mask, normaliser)
 
 
-def value_loss(values, old_values, returns, mask, clip: float = 0.2):
+def value_loss(values, old_values, returns, mask, clip: float = CLIP, normaliser=None):
     import torch
 
     clipped = old_values + torch.clamp(values - old_values, -clip, clip)
-    return 0.5 * masked_mean(torch.maximum((values - returns) ** 2, (clipped - returns) ** 2), mask)
+    return 0.5 * masked_mean(torch.maximum((values - returns) ** 2, (clipped - returns) ** 2), mask, normaliser)
 
 
 @dataclass

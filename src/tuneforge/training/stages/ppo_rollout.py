@@ -1,9 +1,7 @@
-"""PPO rollouts: sample replies to a batch of prompts, score them with the reward model, and the forward pass
-that gives the reply tokens' log-probs and the value head's estimates. Prompts are left-padded so every reply
+"""PPO rollouts: the left-padded prompt batch, the reply mask, and the forward pass that gives the reply
+tokens' log-probs and the value head's estimates. Prompts are left-padded so every reply
 starts at the same column; position ids follow the attention mask, so padding does not shift positions."""
 from __future__ import annotations
-
-from tuneforge.config.run import RunConfig
 
 
 def batch(prompts: list[list[int]], pad: int):
@@ -35,19 +33,3 @@ def forward(model, head, ids, mask, width: int):
     logprobs = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, width:, None]).squeeze(-1)
     values = head(out.hidden_states[-1][:, width - 1:-1].float()).squeeze(-1) if head is not None else None
     return logprobs, values
-
-
-def rollout(model, reward, prompts, tokenizer, stop_ids, cfg: RunConfig):
-    import torch
-
-    ids, mask = batch(prompts, tokenizer.pad_token_id)
-    model.eval()
-    with torch.no_grad():
-        out = model.generate(input_ids=ids, attention_mask=mask, eos_token_id=stop_ids,
-                             pad_token_id=tokenizer.pad_token_id, **cfg.generation.generate_kwargs())
-    responses = out[:, ids.shape[1]:]
-    rmask = response_mask(responses, stop_ids)
-    replies = [r[m.bool()].tolist() for r, m in zip(responses, rmask)]
-    scores = torch.tensor(reward.score_ids([p + r for p, r in zip(prompts, replies)]))
-    full_mask = torch.cat([mask, rmask.long()], dim=1)
-    return out, full_mask, rmask, scores, ids.shape[1]
