@@ -100,3 +100,45 @@ def test_ppo_refuses_what_it_cannot_train_all_at_once(learner_qwen, toy, tmp_pat
     message = err.value.format()
     for key in ("use_galore", "finetuning_type", "loraplus_lr_ratio", "save_steps"):
         assert key in message, key
+
+
+def _adapter_and_head(out: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return {**load_file(str(out / "adapter_model.safetensors")),
+            **{f"v.{k}": v for k, v in load_file(str(out / "value_head.safetensors")).items()}}
+
+
+def test_ppo_accumulation_equals_a_batch_twice_the_size_and_logs_like_every_stage(tiny_qwen, tmp_path):
+    """Definition of done 6: gradient_accumulation_steps 2 × batch 4 trains exactly as 1 × batch 8 (the
+    rollout batch is the same 8 prompts; the losses are normalised by its reply tokens), and the log rows
+    have the keys and value types of an sft run's. SGD, because Adam's first steps turn float noise in
+    near-zero gradients into ±lr updates (its step is the gradient's sign there), which would hide whether
+    the two gradients agree."""
+    from tests.conftest import sft_config
+    from tests.training.rl_support import reward_file, rl_config
+
+    rewards_py = reward_file(tmp_path / "rewards")
+    runs = {}
+    for name, batch, accumulation in (("big", 8, 1), ("accumulated", 4, 2)):
+        runs[name] = tuneforge.train(rl_config(tiny_qwen, tmp_path / name, "ppo", f"{rewards_py}:e_share",
+                                               per_device_train_batch_size=batch,
+                                               gradient_accumulation_steps=accumulation, ppo_epochs=2,
+                                               max_steps=4, optim="sgd", learning_rate=0.5)).path
+    a, b = _adapter_and_head(runs["big"]), _adapter_and_head(runs["accumulated"])
+    worst = max((a[k] - b[k]).abs().max().item() for k in a)
+    moved = max(a[k].abs().max().item() for k in a if "lora_B" in k)
+    assert moved > 1e-3 and worst < 1e-5, (worst, moved)
+
+    sft = tuneforge.train(sft_config(tiny_qwen, tmp_path / "sft", max_steps=2)).path
+    def rows(run):
+        return [json.loads(line) for line in (run / "trainer_log.jsonl").read_text().splitlines()]
+    ppo_rows, sft_rows = rows(runs["accumulated"]), rows(sft)
+    assert len(ppo_rows) == 5  # 4 steps + the run's summary, as sft's
+    for ppo_row, sft_row in ((ppo_rows[0], sft_rows[0]), (ppo_rows[-1], sft_rows[-1])):
+        shared = {k: type(v) for k, v in sft_row.items() if k not in ("eval_loss",)}
+        missing = [k for k in shared if k not in ppo_row and k not in ("num_input_tokens_seen",)]
+        assert not missing, missing
+        assert all(isinstance(ppo_row[k], t) for k, t in shared.items() if k in ppo_row), (ppo_row, sft_row)
+    assert {"reward", "kl", "kl_coef", "value_loss", "policy_loss", "clip_ratio",
+            "completions/mean_length"} <= ppo_rows[1].keys()

@@ -3,7 +3,7 @@
 
 accuracy   1 when the completion's final answer equals the reference, else 0. The final answer is the last
            `\\boxed{…}`, else what follows a closing "answer is" / "####" / "Answer:", else the last number; both
-           sides are normalised (LaTeX wrappers, thousands separators, trailing units and full stops) and
+           sides are normalised (LaTeX wrappers and fractions, thousands separators, spaces, case, a final full stop) and
            compared as numbers when both are (fractions, decimals, percentages), else as text.
 format     1 when the whole completion matches `reward_format_pattern` (default `<think>…</think>` then an
            answer), else 0.
@@ -20,7 +20,7 @@ from typing import Any
 
 from tuneforge.templates.tool_calls import parse_reply
 
-_ANSWER_LEAD = re.compile(r"(?:answer is|answer:|####)\s*(.+)$", re.IGNORECASE | re.DOTALL)
+_ANSWER_LEAD = re.compile(r"answer is|answer:|####", re.IGNORECASE)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?%?|-?\.\d+")
 _LATEX_WRAPPERS = re.compile(r"\\(?:text|mathrm|textbf|mathbf)\{([^{}]*)\}")
 _FRAC = re.compile(r"\\d?frac\{([^{}]*)\}\{([^{}]*)\}")
@@ -39,16 +39,23 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
-def final_answer(text: str) -> str | None:
-    """The answer a completion ends on: boxed, after an answer lead, or its last number; None if none."""
+def _marked_answer(text: str) -> str | None:
+    """The last \\boxed{…}, else the line after the last answer lead; None when neither is there."""
     boxed = _last_boxed(text)
     if boxed is not None:
         return boxed
-    lead = None
-    for lead in _ANSWER_LEAD.finditer(text):
-        pass
-    if lead is not None:
-        return lead.group(1).strip().splitlines()[0] if lead.group(1).strip() else None
+    leads = list(_ANSWER_LEAD.finditer(text))
+    if not leads:
+        return None
+    rest = text[leads[-1].end():].strip()
+    return rest.splitlines()[0].strip() if rest else None
+
+
+def final_answer(text: str) -> str | None:
+    """The answer a completion ends on: boxed, after an answer lead, or its last number; None if none."""
+    marked = _marked_answer(text)
+    if marked is not None:
+        return marked
     numbers = _NUMBER.findall(text)
     return numbers[-1] if numbers else None
 
@@ -60,7 +67,7 @@ def normalise(answer: str) -> str:
     for junk in ("\\left", "\\right", "\\!", "\\,", "\\;", "\\ ", "^\\circ", "^{\\circ}", "\\%"):
         text = text.replace(junk, "%" if junk == "\\%" else "")
     text = text.rstrip(".").strip()
-    return re.sub(r"\s+", " ", text).lower()
+    return re.sub(r"\s+", "", text).lower()
 
 
 def _as_number(text: str) -> Fraction | None:
@@ -78,7 +85,7 @@ def _as_number(text: str) -> Fraction | None:
 
 
 def answers_match(found: str, reference: str) -> bool:
-    a, b = normalise(found), normalise(final_answer(reference) or reference)
+    a, b = normalise(found), normalise(_marked_answer(reference) or reference)  # a reference is its answer
     x, y = _as_number(a), _as_number(b)
     if x is not None and y is not None:
         return x == y

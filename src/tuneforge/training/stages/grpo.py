@@ -60,7 +60,8 @@ def grpo_config(cfg: RunConfig, on_gpu: bool, weights: list[float]):
         raise UserError(str(exc).splitlines()[0], field="stage") from None
 
 
-def run(cfg: RunConfig) -> RunDir:
+def build_trainer(cfg: RunConfig):
+    """(trainer, output folder, checkpoint to resume from): everything checked, the policy loaded."""
     from datasets import Dataset
     from trl import GRPOTrainer
 
@@ -80,4 +81,9 @@ def run(cfg: RunConfig) -> RunDir:
         optimizers=build_optimizer(cfg, model),
         callbacks=[JsonlLogCallback(out, resuming=resume is not None), samples.callback()])
     write_run(trainer, cfg, out, len(online.rows))
+    return trainer, out, resume
+
+
+def run(cfg: RunConfig) -> RunDir:
+    trainer, out, resume = build_trainer(cfg)
     return finish_trainer_run(trainer, cfg, out, resume, METRICS, eval_rows=False)
