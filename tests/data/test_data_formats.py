@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tuneforge.config.data import DataConfig
 from tuneforge.config.stages import stage_needs
 from tuneforge.data.example import (
@@ -10,6 +12,7 @@ from tuneforge.data.example import (
     KTOExample,
     Origin,
     PreferencePair,
+    Prompt,
     Text,
 )
 from tuneforge.data.load import load_data
@@ -166,6 +169,19 @@ def test_sharegpt_dataset_in_pt_gives_first_user_message(make_data):
     assert [e.text for e in _train(d, "c", "pt")] == ["q"]
 
 
-def test_ppo_gives_conversations(make_data):
-    d = make_data({"a": {"file_name": "a.json"}}, {"a.json": [{"instruction": "q", "input": "", "output": "a"}]})
-    assert isinstance(_train(d, "a", "ppo")[0], Conversation)
+@pytest.mark.parametrize("stage", ["ppo", "grpo"])
+def test_online_rl_gives_prompts_with_their_reference_and_other_columns(make_data, stage):
+    d = make_data({"a": {"file_name": "a.json"}, "s": {"file_name": "s.json", "formatting": "sharegpt",
+                                                       "columns": {"messages": "conversations", "answer": "gold"}}},
+                  {"a.json": [{"instruction": "q", "input": "", "output": "a", "level": 3},
+                              {"instruction": "open question"}],
+                   "s.json": [{"conversations": [{"from": "human", "value": "hi"}], "gold": 42},
+                              {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "x"}],
+                               "gold": "y"}]})
+    first, second = _train(d, "a", stage)
+    assert first == Prompt(({"role": "user", "content": "q"},), "a", {"level": 3}, None,
+                           Origin(str(d / "a.json"), 1))
+    assert second.reference is None and second.messages == ({"role": "user", "content": "open question"},)
+    ends_with_user, ends_with_answer = _train(d, "s", stage)
+    assert ends_with_user.reference == "42"  # the answer column wins, as text
+    assert ends_with_answer.reference == "y" and ends_with_answer.messages == ({"role": "user", "content": "hi"},)

@@ -104,7 +104,7 @@ def test_override_errors_name_the_command_line_and_come_with_every_other_mistake
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: 4 errors: command line: learning_rate — expected a number, got 'abc' | command line: lora_rank — "
         f"must be at least 1 | {config}: lora_dropout — must be in [0, 1) | command line: stage — 'sftt' is not one "
-        f"of: pt, sft, rm, ppo, dpo, kto (did you mean 'sft'?)")
+        f"of: pt, sft, rm, ppo, dpo, kto, grpo (did you mean 'sft'?)")
 
 
 def test_a_tracker_whose_package_is_missing_is_named_before_anything_loads(broken_weights_model, tmp_path):

@@ -10,7 +10,8 @@ from tuneforge.config.stages import STAGE_NEEDS, STAGES, StageNeeds
 @dataclass(frozen=True)
 class FinetuneConfig:
     stage: str = option("sft", "Training stage: pt (pre-training on text), sft (supervised fine-tuning), rm "
-                               "(reward model), dpo (DPO/IPO/ORPO/SimPO by pref_loss), kto, ppo.", STAGES)
+                               "(reward model), dpo (DPO/IPO/ORPO/SimPO by pref_loss), kto, ppo and grpo (online RL "
+                               "with reward_funcs / reward_model).", STAGES)
     finetuning_type: str = option("lora", "Which parameters are trained.", ("lora", "freeze", "full"))
     # LoRA family
     lora_rank: int = option(8, "LoRA rank r.")

@@ -1,4 +1,4 @@
-"""The `generation` group: how replies are generated (chat, API server, batch predict, PPO rollouts) and by
+"""The `generation` group: how replies are generated (chat, API server, batch predict, online-RL rollouts) and by
 which backend. Defaults are LLaMA-Factory's, but for the sampling keys.
 
 The sampling keys (do_sample, temperature, top_p, top_k, repetition_penalty) are unset unless a config, the
@@ -6,7 +6,9 @@ command line or a request sets them. Unset, they follow the model's own generati
 generation_config.json: what the model's authors, or tuneforge's tiny models, chose; transformers'
 `generate()` and vLLM do the same), so a model that learned a fixed answer is not sampled into gibberish by
 default, while an instruct model samples as its authors recommend. What the model's config has no say in
-(it does not sample, or there is no model, as in PPO rollouts) takes LLaMA-Factory's values (`LF_SAMPLING`).
+(it does not sample) takes LLaMA-Factory's values (`LF_SAMPLING`). Online-RL rollouts (grpo, ppo) read the
+keys set here and otherwise sample from the policy's own distribution (temperature 1, no top-p/top-k cut),
+as policy-gradient estimates assume.
 """
 from __future__ import annotations
 
@@ -25,8 +27,8 @@ class GenerationConfig:
                                 ("huggingface", "vllm"))
     do_sample: bool | None = option(None, "Sample (true) or decode greedily (false). Unset: a set temperature "
                                           "decides (0 greedy, above 0 samples), else the model's "
-                                          "generation_config.json (greedy unless it samples); PPO rollouts "
-                                          "sample.")
+                                          "generation_config.json (greedy unless it samples); grpo/ppo "
+                                          "rollouts always sample.")
     temperature: float | None = option(None, "Sampling temperature (0 = greedy, even with do_sample). Unset: "
                                              "the model's, when its generation_config.json samples, else 0.95 "
                                              "(LLaMA-Factory's).")

@@ -4,8 +4,9 @@ names, so a TRL user reads them as they are.
 
 The rewards: `reward_funcs` lists built-ins and `path/to/file.py:function` names (TRL's signature: prompts,
 completions and the dataset's columns as keyword arguments → one float per completion); `reward_model`
-(preference group) adds a reward model trained by stage rm. Sampling reads the generation group
-(temperature, top_p, top_k); a completion is at most `max_completion_length` tokens, else `max_new_tokens`.
+(preference group) adds a reward model trained by stage rm. Sampling reads the generation group's
+temperature, top_p, top_k and repetition_penalty where set (else the policy's own distribution); a completion
+is at most `max_completion_length` tokens, else `max_new_tokens`.
 """
 from __future__ import annotations
 

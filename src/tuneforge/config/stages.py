@@ -43,11 +43,11 @@ STAGE_NEEDS: Registry[StageNeeds] = Registry("stage", {need.name: need for need 
     StageNeeds("rm", ExampleKind.PAIR, "reward model on chosen/rejected pairs (score head, pairwise loss)"),
     StageNeeds("ppo", ExampleKind.PROMPT, "PPO: a LoRA policy + value head against reward_funcs and/or a reward "
                                           "model (stage rm)"),
-    StageNeeds("grpo", ExampleKind.PROMPT, "GRPO: groups of sampled answers scored by reward_funcs (accuracy, "
-                                           "format, length, tool_call, your own) and/or a reward model"),
     StageNeeds("dpo", ExampleKind.PAIR, "preference optimisation on pairs; pref_loss: sigmoid, hinge, ipo, "
                                         "kto_pair, orpo, simpo"),
     StageNeeds("kto", ExampleKind.KTO, "KTO on answers labelled desirable / undesirable (kto_tag)"),
+    StageNeeds("grpo", ExampleKind.PROMPT, "GRPO: groups of sampled answers scored by reward_funcs (accuracy, "
+                                           "format, length, tool_call, your own) and/or a reward model"),
 )})
 STAGES = tuple(STAGE_NEEDS)
 
