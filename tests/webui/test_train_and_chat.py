@@ -32,3 +32,27 @@ def test_train_then_chat_with_the_adapter(page, webui, learner_qwen):
     page.click("#chat-send")
     reply = wait_text(page, "chat-tuned", "Forge", timeout_s=60)
     assert "Forge" in reply
+
+
+def test_grpo_from_the_train_tab_shows_its_reward_curve(page, webui, tiny_qwen):
+    """Issue 16: stage grpo and its fields (generated from the rl config group) in the Train tab; the reward
+    curve appears while it trains."""
+    _, output_root = webui
+    fill(page, "field-model_name_or_path", str(tiny_qwen))
+    page.wait_for_function("() => document.querySelector('#field-template input')?.value === 'qwen'")
+    choose(page, "field-stage", "grpo")
+    choose(page, "field-dataset", "alpaca_sample")
+    fill(page, "field-output_dir", "grpo-run")
+    open_accordion(page, "Online RL")
+    for key, value in {"reward_funcs": "length", "reward_length_target": 2, "num_generations": 4,
+                       "max_completion_length": 8}.items():
+        fill(page, f"field-{key}", value)
+    open_accordion(page, "Training")
+    for key, value in {"max_steps": 4, "logging_steps": 1, "per_device_train_batch_size": 8}.items():
+        fill(page, f"field-{key}", value)
+    assert page.locator("#reward-plot").is_hidden()  # no reward curve before an RL run has rewards
+    page.click("#btn-start")
+    wait_text(page, "job-status", "finished", timeout_s=600, fail_on=("failed", "error:"))
+    page.wait_for_selector("#reward-plot canvas, #reward-plot svg", timeout=30_000)
+    rows = (output_root / "grpo-run" / "trainer_log.jsonl").read_text().splitlines()
+    assert sum('"reward"' in row for row in rows) == 4

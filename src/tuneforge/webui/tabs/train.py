@@ -22,7 +22,7 @@ from tuneforge.webui.models import (
 from tuneforge.webui.tabs import job_panel
 
 PRIMARY = ("model_name_or_path", "template", "finetuning_type", "stage", "dataset_dir", "dataset", "output_dir")
-GROUPS = ("finetune", "data", "train", "model", "preference", "scale")
+GROUPS = ("finetune", "data", "train", "model", "preference", "rl", "scale")
 
 
 def _specs() -> tuple[list[FieldSpec], list[FieldSpec]]:
