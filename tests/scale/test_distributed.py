@@ -119,3 +119,24 @@ def test_main_process_prepares_before_the_others(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     events = [line.split()[:2] for line in record.read_text().splitlines()]
     assert events == [["0", "start"], ["0", "end"], ["1", "start"], ["1", "end"]]
+
+
+@pytest.mark.parametrize("stage, extra", [("grpo", {"num_generations": 4, "per_device_train_batch_size": 4}),
+                                          ("ppo", {"per_device_train_batch_size": 4, "ppo_epochs": 2})])
+def test_online_rl_stages_train_under_ddp(tiny_qwen, tmp_path, stage, extra):
+    """grpo and ppo run on the Trainer, so two gloo processes train them too: each rank samples its share of
+    the prompts, the gradients are averaged, one adapter is saved."""
+    from tests.training.rl_support import reward_file, rl_config
+
+    rewards_py = reward_file(tmp_path / "rewards")
+    cfg_file = tmp_path / "run.yaml"
+    cfg_file.write_text(yaml.safe_dump(rl_config(tiny_qwen, tmp_path / "out", stage, f"{rewards_py}:e_share",
+                                                 max_steps=4, save_steps=2, **extra)))
+    result = _train_cli([str(cfg_file)], {"NPROC_PER_NODE": "2"}, tmp_path / "cache")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "nproc_per_node=2" in result.stderr
+    out = tmp_path / "out"
+    rows = [json.loads(line) for line in (out / "trainer_log.jsonl").read_text().splitlines()]
+    rows = [row for row in rows if "loss" in row]
+    assert [row["current_steps"] for row in rows] == [1, 2, 3, 4] and all("reward" in row for row in rows)
+    assert (out / "adapter_model.safetensors").is_file() and (out / "checkpoint-4").is_dir()
