@@ -50,7 +50,7 @@ def write_preference_data(folder: Path, n: int = 48) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pairs.json").write_text(json.dumps(preference_rows(n)))
     (folder / "kto.json").write_text(json.dumps(kto_rows(n)))
-    prompts = [{"instruction": r["instruction"], "output": r["chosen"]} for r in preference_rows(n)]  # ppo ignores outputs
+    prompts = [{"instruction": r["instruction"], "output": r["chosen"]} for r in preference_rows(n)]
     (folder / "prompts.json").write_text(json.dumps(prompts))
     info = {"polite_pairs": {"file_name": "pairs.json", "ranking": True,
                              "columns": {"prompt": "instruction", "chosen": "chosen", "rejected": "rejected"}},

@@ -1,10 +1,11 @@
 """The built-in rewards for verifiable tasks. Each scores one completion (a float), given what the row knows;
-`rewards.build` wraps them into TRL's batch signature.
+`build_rewards` (rewards/__init__.py) wraps them into TRL's batch signature.
 
 accuracy   1 when the completion's final answer equals the reference, else 0. The final answer is the last
-           `\\boxed{…}`, else what follows a closing "answer is" / "####" / "Answer:", else the last number; both
-           sides are normalised (LaTeX wrappers and fractions, thousands separators, spaces, case, a final full stop) and
-           compared as numbers when both are (fractions, decimals, percentages), else as text.
+           `\\boxed{…}`, else the line after the last "answer is" / "####" / "Answer:", else the last number
+           (a reference: its box or lead, else all of it). Both sides are normalised (LaTeX wrappers and
+           fractions, thousands separators, spaces, case, a final full stop) and compared as numbers when both
+           are (fractions, decimals, percentages), else as text.
 format     1 when the whole completion matches `reward_format_pattern` (default `<think>…</think>` then an
            answer), else 0.
 length     0 up to `reward_length_target` tokens, then -1 per further target length, at most -1.

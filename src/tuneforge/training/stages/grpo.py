@@ -19,7 +19,7 @@ from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.setup import build_optimizer, use_gpu
 from tuneforge.training.stages.common import finish_trainer_run, load_policy, start_output, trl_config, write_run
-from tuneforge.training.stages.online import CompletionSamples, load_online_inputs
+from tuneforge.training.stages.online import CompletionSamples, load_online_inputs, rollout_sampling, rows_dataset
 
 METRICS = ("reward", "reward_std", "kl", "completions/mean_length", "clip_ratio/region_mean")
 
@@ -35,15 +35,6 @@ def check_vllm(cfg: RunConfig, on_gpu: bool) -> None:
         raise UserError("use_vllm needs the vllm package: pip install vllm", field="use_vllm") from None
 
 
-def sampling(cfg: RunConfig) -> dict:
-    """The generation group's sampling keys where the user set them; TRL's own defaults (the policy's plain
-    distribution, temperature 1) otherwise."""
-    gen = cfg.generation
-    keys = {"temperature": gen.temperature, "top_p": gen.top_p, "top_k": gen.top_k,
-            "repetition_penalty": gen.repetition_penalty}
-    return {k: v for k, v in keys.items() if v is not None}
-
-
 def grpo_config(cfg: RunConfig, on_gpu: bool, weights: list[float]):
     from trl import GRPOConfig
 
@@ -55,14 +46,13 @@ def grpo_config(cfg: RunConfig, on_gpu: bool, weights: list[float]):
                           scale_rewards=rl.scale_rewards, num_iterations=rl.num_iterations,
                           mask_truncated_completions=rl.mask_truncated_completions, use_vllm=rl.use_vllm,
                           reward_weights=weights, remove_unused_columns=False, disable_dropout=True,
-                          log_completions=False, **sampling(cfg))
+                          log_completions=False, **rollout_sampling(cfg))
     except ValueError as exc:  # GRPOConfig's own checks (batch vs num_generations, a loss type it lacks)
         raise UserError(str(exc).splitlines()[0], field="stage") from None
 
 
 def build_trainer(cfg: RunConfig):
     """(trainer, output folder, checkpoint to resume from): everything checked, the policy loaded."""
-    from datasets import Dataset
     from trl import GRPOTrainer
 
     on_gpu = use_gpu(cfg)
@@ -77,7 +67,7 @@ def build_trainer(cfg: RunConfig):
     model.generation_config.eos_token_id = stop_token_ids(inputs.tokenizer, inputs.template)
     trainer = with_atomic_checkpoints(GRPOTrainer)(
         model=model, reward_funcs=[r.func for r in rewards], args=args,
-        train_dataset=Dataset.from_list(online.rows), processing_class=inputs.tokenizer,
+        train_dataset=rows_dataset(online.rows), processing_class=inputs.tokenizer,
         optimizers=build_optimizer(cfg, model),
         callbacks=[JsonlLogCallback(out, resuming=resume is not None), samples.callback()])
     write_run(trainer, cfg, out, len(online.rows))

@@ -3,8 +3,12 @@ template exactly as chat renders it, as text that the tokenizer gives back as th
 prompt text itself) — and their rewards, all checked before the model loads."""
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
+from pathlib import Path
+
+from transformers import TrainerCallback
 
 from tuneforge.config.run import RunConfig
 from tuneforge.core.errors import UserError
@@ -17,6 +21,16 @@ from tuneforge.training.stages.common import load_stage_inputs
 
 log = get_logger()
 RESERVED = ("prompt", "completions", "completion_ids", "prompts", "trainer_state", "log_extra", "log_metric")
+# How rollouts sample where the generation group leaves a key unset: from the policy's own distribution, which
+# the policy-gradient estimate assumes (TRL's GRPO defaults; a model's generation_config.json does not apply).
+ROLLOUT_SAMPLING = {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "repetition_penalty": 1.0}
+
+
+def rollout_sampling(cfg: RunConfig) -> dict:
+    """The sampling keys of the generation group where the user set them, ROLLOUT_SAMPLING's otherwise."""
+    gen = cfg.generation
+    return {key: default if getattr(gen, key) is None else getattr(gen, key)
+            for key, default in ROLLOUT_SAMPLING.items()}
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,20 @@ def prompt_rows(cfg: RunConfig, inputs: Inputs) -> tuple[list[dict], list[list[i
     if not rows:
         raise UserError(f"every prompt is longer than cutoff_len ({inputs.options.cutoff_len} tokens)",
                         field="cutoff_len")
-    return rows, ids_list, sources
+    names = dict.fromkeys(name for row in rows for name in row)  # datasets may bring different columns
+    return [{name: row.get(name) for name in names} for row in rows], ids_list, sources
+
+
+def rows_dataset(rows: list[dict]):
+    """The prompt rows as the datasets.Dataset the trainers read."""
+    import pyarrow as pa
+    from datasets import Dataset
+
+    try:
+        return Dataset.from_list(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise UserError(f"a column of the prompt rows holds values of different types ({exc}); give each column "
+                        "one type across rows", field="dataset") from None
 
 
 def load_online_inputs(cfg: RunConfig, on_gpu: bool) -> OnlineInputs:
@@ -96,8 +123,6 @@ class CompletionSamples:
     rewards (the one place both GRPO and PPO hand every completion through)."""
 
     def __init__(self, out, every: int, resuming: bool, keep: int = 4) -> None:
-        from pathlib import Path
-
         self.path = Path(out) / "completions.jsonl"
         self.every, self.keep, self.logs = every, keep, 0
         self.batch: dict = {}
@@ -105,8 +130,6 @@ class CompletionSamples:
             self.path.unlink(missing_ok=True)
 
     def wrap(self, reward: Reward) -> Reward:
-        import functools
-
         @functools.wraps(reward.func)
         def func(*args, **kwargs):
             scores = reward.func(*args, **kwargs)
@@ -115,9 +138,7 @@ class CompletionSamples:
             return scores
         return Reward(reward.name, func, reward.weight)
 
-    def callback(self):
-        from transformers import TrainerCallback
-
+    def callback(self) -> TrainerCallback:
         samples = self
 
         class WriteSamples(TrainerCallback):

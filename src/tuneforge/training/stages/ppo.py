@@ -8,8 +8,6 @@ Training steps count optimizer steps, as for every stage (a rollout batch makes 
 Outputs as for SFT: adapter + tokenizer, trainer_log.jsonl, plots, and value_head.safetensors."""
 from __future__ import annotations
 
-from datasets import Dataset
-
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.model.value_head import make_value_head
@@ -18,8 +16,7 @@ from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.checkpointing import with_atomic_checkpoints
 from tuneforge.training.setup import training_arguments, use_gpu
 from tuneforge.training.stages.common import finish_trainer_run, load_policy, start_output, write_run
-from tuneforge.training.stages.grpo import sampling
-from tuneforge.training.stages.online import CompletionSamples, load_online_inputs
+from tuneforge.training.stages.online import CompletionSamples, load_online_inputs, rollout_sampling
 from tuneforge.training.stages.ppo_trainer import PolicyWithValue, PPOSettings, PPOTrainer
 
 INIT_KL_COEF = 0.2
@@ -27,6 +24,8 @@ METRICS = ("reward", "kl", "kl_coef", "value_loss")
 
 
 def run(cfg: RunConfig) -> RunDir:
+    from datasets import Dataset
+
     on_gpu = use_gpu(cfg)
     online = load_online_inputs(cfg, on_gpu)
     inputs = online.inputs
@@ -40,7 +39,7 @@ def run(cfg: RunConfig) -> RunDir:
         prompt_ids=online.prompt_ids, rows=online.rows, rewards=[samples.wrap(r) for r in online.rewards],
         stop_ids=stop_token_ids(inputs.tokenizer, inputs.template),
         generate_kwargs={"do_sample": True, "max_new_tokens": cfg.rl.max_completion_length or
-                         cfg.generation.max_new_tokens, "top_k": 0, "top_p": 1.0, **sampling(cfg)},
+                         cfg.generation.max_new_tokens, **rollout_sampling(cfg)},
         ppo_epochs=pref.ppo_epochs, score_norm=pref.ppo_score_norm, whiten_rewards=pref.ppo_whiten_rewards,
         init_kl_coef=INIT_KL_COEF, kl_target=pref.ppo_target)
     args = training_arguments(cfg, on_gpu, has_eval=False)
