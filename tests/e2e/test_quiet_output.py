@@ -42,4 +42,4 @@ def test_rm_and_ppo_runs_print_no_load_report(tiny_qwen, tmp_path):
     output = train_output(pref_config(tiny_qwen, data, tmp_path / "ppo", "ppo", dataset="polite_prompts",
                                       reward_model=str(tmp_path / "rm"), max_new_tokens=4, max_steps=1,
                                       per_device_train_batch_size=2, ppo_epochs=1), tmp_path, "ppo")
-    assert f"loaded adapter {tmp_path / 'rm'}" in output and "ppo step 1/1" in output
+    assert f"loaded adapter {tmp_path / 'rm'}" in output and f"finished: outputs in {tmp_path / 'ppo'}" in output

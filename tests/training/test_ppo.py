@@ -57,7 +57,7 @@ def toy(tmp_path_factory, learner_qwen) -> tuple[Path, Path]:
     return data, rm.path
 
 
-def test_ppo_needs_a_reward_model_and_lora(learner_qwen, toy, tmp_path):
+def test_ppo_needs_a_reward_and_lora(learner_qwen, toy, tmp_path):
     data, _ = toy
     with pytest.raises(UserError, match="reward_model"):
         tuneforge.train(pref_config(learner_qwen, data, tmp_path / "x", "ppo", dataset="polite_prompts"))

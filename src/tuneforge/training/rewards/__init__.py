@@ -36,11 +36,6 @@ class RewardContext:
     sources: Sequence[Any]     # each row's Origin, for messages
 
 
-def _named(name: str, func: Callable) -> Callable:
-    func.__name__ = name
-    return func
-
-
 def _accuracy(ctx: RewardContext) -> Callable:
     for row, source in zip(ctx.rows, ctx.sources):
         if row.get("answer") is None:
@@ -123,7 +118,7 @@ def build_rewards(ctx: RewardContext, on_gpu: bool = False) -> list[Reward]:
         if is_user_reward(name):
             funcs.append(load_user_reward(name))
         elif name in BUILTINS:
-            funcs.append(guarded(_named(name, BUILTINS[name](ctx)), name))
+            funcs.append(guarded(BUILTINS[name](ctx), name))
         else:
             raise UserError(f"unknown reward {name!r}: the built-ins are {', '.join(BUILTINS)}; your own are "
                             f"given as path/to/file.py:function{did_you_mean(name, list(BUILTINS))}", field=FIELD)

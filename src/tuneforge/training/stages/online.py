@@ -51,7 +51,9 @@ def _tokenizer_prefix(tokenizer) -> str:
 def _row(example: Prompt, text: str) -> dict:
     clash = [name for name in example.columns if name in RESERVED or name in ("answer", "tools")]
     if clash:
-        raise UserError(f"column {clash[0]!r} clashes with a name reward functions receive; rename it",
+        hint = (' (to make it the reference answer, name it in dataset_info.json: "columns": {"answer": '
+                '"answer"})' if clash[0] == "answer" else "")
+        raise UserError(f"column {clash[0]!r} clashes with a name reward functions receive; rename it{hint}",
                         file=example.source.file, row=example.source.row, field=clash[0])
     return {"prompt": text, "answer": example.reference,
             "tools": json.dumps(list(example.tools), ensure_ascii=False) if example.tools else None,
