@@ -138,3 +138,15 @@ def test_grpo_config_rules_before_anything_loads(tiny_qwen, tmp_path):
         tuneforge.train(rl_config(tiny_qwen, tmp_path / "y", "grpo", "length", use_vllm=True))
     with pytest.raises(UserError, match="is read by stages grpo and ppo only"):
         load_run_config({**rl_config(tiny_qwen, tmp_path / "z", "sft", "length")})
+
+
+@pytest.mark.parametrize("method", [{"finetuning_type": "lora", "quantization_bit": 4},
+                                    {"finetuning_type": "freeze", "freeze_trainable_layers": 1}],
+                         ids=["qlora", "freeze"])
+def test_grpo_trains_with_qlora_and_freeze(tiny_qwen, tmp_path, method):
+    run = tuneforge.train(rl_config(tiny_qwen, tmp_path / "out", "grpo", "length", reward_length_target=2,
+                                    num_generations=4, per_device_train_batch_size=8, max_steps=2, beta=0.1,
+                                    **method))
+    assert len(_rewards(run.path)) == 2
+    saved = "adapter_model.safetensors" if method["finetuning_type"] == "lora" else "model.safetensors"
+    assert (run.path / saved).is_file()

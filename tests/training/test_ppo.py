@@ -142,3 +142,18 @@ def test_ppo_accumulation_equals_a_batch_twice_the_size_and_logs_like_every_stag
         assert all(isinstance(ppo_row[k], t) for k, t in shared.items() if k in ppo_row), (ppo_row, sft_row)
     assert {"reward", "kl", "kl_coef", "value_loss", "policy_loss", "clip_ratio",
             "completions/mean_length"} <= ppo_rows[1].keys()
+
+
+def test_grpo_takes_a_reward_model_run_as_a_reward(learner_qwen, toy, tmp_path):
+    """The scope's "a reward model run folder (reward_model: RUN, stage rm) is accepted as a reward too", for
+    grpo beside a built-in, weighted."""
+    data, rm = toy
+    run = tuneforge.train(pref_config(learner_qwen, data, tmp_path / "grpo", "grpo", dataset="polite_prompts",
+                                      reward_model=str(rm), reward_funcs="length", reward_weights="0.5,1.0",
+                                      num_generations=4, max_completion_length=8, max_steps=2))
+    rows = [json.loads(line) for line in (run.path / "trainer_log.jsonl").read_text().splitlines()]
+    row = rows[0]
+    assert {"rewards/length/mean", "rewards/reward_model/mean"} <= row.keys()
+    assert row["rewards/reward_model/mean"] != 0.0
+    assert row["reward"] == pytest.approx(0.5 * row["rewards/length/mean"] + row["rewards/reward_model/mean"],
+                                          abs=1e-4)

@@ -1,4 +1,4 @@
-"""The `preference` group: reward modelling and preference / RL stages (rm, dpo, kto, ppo)."""
+"""The `preference` group: reward modelling and preference / RL stages (rm, dpo, kto; ppo and grpo with the rl group)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +26,8 @@ class PreferenceConfig:
     ref_model: str | None = option(None, "Reference model (default: the policy's base, adapter disabled).")
     ref_model_adapters: str | None = option(None, "Adapters of the reference model.")
     ref_model_quantization_bit: int | None = option(None, "Quantize the reference model to 4 or 8 bits.")
-    reward_model: str | None = option(None, "Reward model folder (ppo), or an API URL with reward_model_type api.")
+    reward_model: str | None = option(None, "Reward model folder (a run of stage rm) scoring ppo/grpo answers, "
+                                             "or an API URL with reward_model_type api.")
     reward_model_adapters: str | None = option(None, "Adapters of the reward model.")
     reward_model_quantization_bit: int | None = option(None, "Quantize the reward model to 4 or 8 bits.")
     reward_model_type: str = option("lora", "How the reward model is given.", ("lora", "full", "api"))

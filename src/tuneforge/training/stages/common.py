@@ -1,4 +1,4 @@
-"""What the preference and RL stages (rm, dpo, kto, ppo) share: their inputs loaded and checked before any
+"""What the preference and RL stages (rm, dpo, kto, ppo, grpo) share: their inputs loaded and checked before any
 heavy work (template, tokenizer, raw examples, encoding with file/row errors), TRL configs built from the run
 config, and the run's outputs (run files, metric plots, the finished mark)."""
 from __future__ import annotations
