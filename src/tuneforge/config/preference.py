@@ -1,4 +1,5 @@
-"""The `preference` group: reward modelling and preference / RL stages (rm, dpo, kto; ppo and grpo with the rl group)."""
+"""The `preference` group: reward modelling and preference / RL stages (rm, dpo, kto; ppo and grpo, whose
+online-RL keys are the `rl` group's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
