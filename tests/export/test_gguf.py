@@ -125,3 +125,21 @@ def test_gguf_export_through_the_cli_writes_modelfile_and_report(tiny_llama, tmp
     modelfile = (tmp_path / "g" / "Modelfile").read_text()
     assert "FROM ./model-q8_0.gguf" in modelfile and "PARAMETER stop <|eot_id|>" in modelfile
     assert modelfile.count("<|begin_of_text|>") == 1  # the tokenizer adds no BOS, so the TEMPLATE writes it
+
+
+def test_llama_cpp_types_without_the_extra_name_it_and_write_nothing(tiny_qwen, tmp_path, capsys):
+    """Issue 17, definition of done 2 (its half without llama-cpp-python): a K-quant asks for the gguf extra,
+    by name, before anything loads, and leaves no file behind."""
+    import importlib.util
+
+    from tuneforge.cli.main import main
+
+    if importlib.util.find_spec("llama_cpp") is not None:
+        pytest.skip("llama-cpp-python is installed here (make test-gguf runs the K-quant exports)")
+    code = main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'g'}", "export_format=gguf",
+                 "gguf_type=q4_k_m"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "gguf_type — gguf_type q4_k_m is written by llama.cpp's quantizer" in err
+    assert "pip install 'tuneforge[gguf]'" in err
+    assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())

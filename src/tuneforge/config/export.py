@@ -5,14 +5,21 @@ from dataclasses import dataclass
 
 from tuneforge.config.fields import option
 
+# GGUF types tuneforge writes itself, and those llama.cpp's quantizer writes from its F16 file (the gguf extra).
+GGUF_TYPES_OWN = ("f32", "f16", "bf16", "q8_0", "q4_0")
+GGUF_TYPES_LLAMA_CPP = ("q2_k", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k", "q4_1",
+                        "q5_0", "q5_1", "iq4_nl", "iq4_xs")
+
 
 @dataclass(frozen=True)
 class ExportConfig:
     export_dir: str | None = option(None, "Folder the exported model is written to (must not exist or be empty).")
     export_format: str = option("hf", "hf: a transformers model folder; gguf: a GGUF file + Ollama Modelfile.",
                                 ("hf", "gguf"))
-    gguf_type: str = option("f16", "GGUF tensor type (1-D tensors such as norms and biases stay f32).",
-                            ("f32", "f16", "bf16", "q8_0", "q4_0"))
+    gguf_type: str = option("f16", "GGUF tensor type (1-D tensors such as norms and biases stay f32); the K-quants "
+                                   "(q4_k_m, Ollama's default, …) and the other llama.cpp types are written by "
+                                   "llama.cpp's quantizer (pip install 'tuneforge[gguf]').",
+                            GGUF_TYPES_OWN + GGUF_TYPES_LLAMA_CPP)
     export_size: float = option(5, "Largest shard of the exported weights, in GB (fractions allowed).")
     export_device: str = option("cpu", "Device used to merge: cpu, or auto (GPU when present).", ("cpu", "auto"))
     export_legacy_format: bool = option(False, "Write .bin (pickle) weights instead of safetensors.")

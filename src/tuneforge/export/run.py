@@ -122,6 +122,7 @@ def _export_hf(merged: Merged, cfg: RunConfig, export_dir: Path) -> ExportResult
 
 
 def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path) -> ExportResult:
+    from tuneforge.export.gguf.llama_quant import needs_llama_cpp, quantize
     from tuneforge.export.gguf.write import gguf_file_name, write_gguf
     from tuneforge.export.modelfile import modelfile
     from tuneforge.export.verify import check_gguf
@@ -136,11 +137,20 @@ def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path) -> ExportResu
     export_dir.mkdir(parents=True, exist_ok=True)
     eos = tokenizer.eos_token
     end_of_turn = template.end_of_turn(eos) if template else None
-    path = write_gguf(model, tokenizer, export_dir / gguf_file_name(gguf_type), gguf_type,
+    own_type = "f16" if needs_llama_cpp(gguf_type) else gguf_type  # llama.cpp quantizes tuneforge's F16 file
+    path = write_gguf(model, tokenizer, export_dir / gguf_file_name(own_type), own_type,
                       name=Path(str(cfg.model.model_name_or_path)).name, end_of_turn=end_of_turn)
     if cfg.export.export_verify:
         chat_template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
-        checks.append(check_gguf(path, model, gguf_type, chat_template, model.config.vocab_size))
+        checks.append(check_gguf(path, model, own_type, chat_template, model.config.vocab_size))
+    if own_type != gguf_type:
+        try:
+            types = quantize(path, export_dir / gguf_file_name(gguf_type), gguf_type)
+        finally:
+            path.unlink()  # the F16 file was a step, not what was asked for
+        path = export_dir / gguf_file_name(gguf_type)
+        checks.append(Check("llama.cpp quantize", True, 0.0, 0.0, {"file": path.name, "gguf_type": gguf_type,
+                                                                      **types}, measure="quantized by llama.cpp"))
     adds_bos = _adds_bos(tokenizer)
     text = modelfile(path.name, template, bos="" if adds_bos else (tokenizer.bos_token or ""), eos=eos)
     (export_dir / "Modelfile").write_text(text, encoding="utf-8")

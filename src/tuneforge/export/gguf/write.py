@@ -9,6 +9,7 @@ import gguf
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.export.gguf.arch import add_hparams, arch_spec
+from tuneforge.export.gguf.llama_quant import check_llama_cpp, needs_llama_cpp
 from tuneforge.export.gguf.tensors import TYPES, encode, expected_tensors, storage_type
 from tuneforge.export.gguf.vocab import add_vocab, vocab_meta
 
@@ -22,7 +23,9 @@ def gguf_file_name(gguf_type: str) -> str:
 def check_gguf_supported(config, gguf_type: str) -> None:
     """Fail before any heavy work when the model or the tensor type cannot be written."""
     arch_spec(config)
-    if gguf_type not in TYPES:
+    if needs_llama_cpp(gguf_type):
+        check_llama_cpp(gguf_type)
+    elif gguf_type not in TYPES:
         raise UserError(f"unknown GGUF type '{gguf_type}'; choose one of: {', '.join(TYPES)}", field="gguf_type")
 
 
