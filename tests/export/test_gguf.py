@@ -143,3 +143,39 @@ def test_llama_cpp_types_without_the_extra_name_it_and_write_nothing(tiny_qwen, 
     assert "gguf_type — gguf_type q4_k_m is written by llama.cpp's quantizer" in err
     assert "pip install 'tuneforge[gguf]'" in err
     assert not (tmp_path / "g").exists() or not any((tmp_path / "g").iterdir())
+
+
+def test_lora_export_keeps_the_adapter_as_a_gguf_adapter_for_ollama(tiny_qwen, tmp_path, capsys):
+    """Issue 17, definition of done 3 (its file half; llama.cpp's logits are in test_llamacpp.py): the base's
+    GGUF, the adapter as a GGUF LoRA adapter, a Modelfile FROM the base with ADAPTER, the template and stops;
+    or FROM a base GGUF the user already has."""
+    import gguf
+
+    from tests.export.conftest import make_adapter
+    from tuneforge.cli.main import main
+
+    adapter = make_adapter(tiny_qwen, tmp_path / "adapter", seed=1)
+    common = [f"adapter_name_or_path={adapter}", "export_format=gguf", "template=qwen", "export_adapter_only=true"]
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'g'}", *common]) == 0
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["Modelfile", "adapter-f16.gguf",
+                                                                 "export_verify.json", "model-f16.gguf"]
+    lines = (tmp_path / "g" / "Modelfile").read_text().splitlines()
+    assert "FROM ./model-f16.gguf" in lines and "ADAPTER ./adapter-f16.gguf" in lines
+    assert any(line.startswith("TEMPLATE ") for line in lines) and "PARAMETER stop <|im_end|>" in lines
+    reader = gguf.GGUFReader(str(tmp_path / "g" / "adapter-f16.gguf"))
+    assert bytes(reader.fields["general.type"].parts[-1]).decode() == "adapter"
+    assert sum(t.name.endswith(".lora_a") for t in reader.tensors) == 2 * 7  # 2 layers × 7 linear modules
+    # The base GGUF is the base model itself (the adapter is not merged into it).
+    base = {t.name: t for t in gguf.GGUFReader(str(tmp_path / "g" / "model-f16.gguf")).tensors}
+    from transformers import AutoModelForCausalLM
+    q_proj = AutoModelForCausalLM.from_pretrained(str(tiny_qwen)).model.layers[0].self_attn.q_proj.weight
+    assert np.allclose(base["blk.0.attn_q.weight"].data.astype(np.float32), q_proj.detach().numpy(), atol=1e-3)
+
+    reused = tmp_path / "g" / "model-f16.gguf"
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'h'}", *common,
+                 f"export_base_gguf={reused}"]) == 0
+    assert sorted(p.name for p in (tmp_path / "h").iterdir()) == ["Modelfile", "adapter-f16.gguf"]
+    assert f"FROM {reused.resolve()}" in (tmp_path / "h" / "Modelfile").read_text().splitlines()
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'i'}", "export_format=gguf",
+                 "export_adapter_only=true"]) == 2
+    assert "export_adapter_only — needs a LoRA adapter" in capsys.readouterr().err

@@ -186,3 +186,28 @@ def test_k_quants_of_a_trained_model_agree_with_f32(learner_qwen, tmp_path, caps
     for gguf_type, needed in K_QUANTS.items():
         assert agreement[gguf_type] >= needed, (gguf_type, agreement)
     assert sizes["q4_k_m"] < sizes["q5_k_m"] < sizes["q6_k"] < 0.75 < 1.0 < sizes["f32"]
+
+
+def test_exported_gguf_adapter_on_its_base_matches_the_merged_export(tiny_qwen, tmp_path):
+    """Issue 17, definition of done 3: `export_adapter_only` → llama.cpp with the base GGUF + the adapter
+    GGUF computes the logits of the merged model's f32 GGUF (within 1e-3 relative)."""
+    from tests.export.conftest import make_adapter
+    from tuneforge.cli.main import main
+
+    adapter = make_adapter(tiny_qwen, tmp_path / "adapter", seed=5)
+    common = [f"adapter_name_or_path={adapter}", "export_format=gguf", "template=qwen", "gguf_type=f32"]
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'merged'}", *common]) == 0
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'split'}", *common,
+                 "export_adapter_only=true"]) == 0
+    merged = _open(tmp_path / "merged" / "model-f32.gguf")
+    ids = merged.tokenize(TEXT.encode(), add_bos=False)
+    reference = _llama_logits(merged, ids)
+    merged.close()
+    split = llama_cpp.Llama(model_path=str(tmp_path / "split" / "model-f32.gguf"),
+                            lora_path=str(tmp_path / "split" / "adapter-f32.gguf"), n_ctx=512, logits_all=True,
+                            verbose=False, n_threads=2)
+    try:
+        logits = _llama_logits(split, ids)
+    finally:
+        split.close()
+    assert np.abs(logits - reference).max() / np.abs(reference).max() < 1e-3

@@ -20,6 +20,11 @@ class ExportConfig:
                                    "(q4_k_m, Ollama's default, …) and the other llama.cpp types are written by "
                                    "llama.cpp's quantizer (pip install 'tuneforge[gguf]').",
                             GGUF_TYPES_OWN + GGUF_TYPES_LLAMA_CPP)
+    export_adapter_only: bool = option(False, "gguf: keep the (last) LoRA adapter separate — the base model's GGUF "
+                                              "plus the adapter as a GGUF LoRA adapter, and a Modelfile with FROM "
+                                              "and ADAPTER — instead of merging it.")
+    export_base_gguf: str | None = option(None, "With export_adapter_only: an existing GGUF of the base model to "
+                                                "point FROM at, instead of writing one.")
     export_size: float = option(5, "Largest shard of the exported weights, in GB (fractions allowed).")
     export_device: str = option("cpu", "Device used to merge: cpu, or auto (GPU when present).", ("cpu", "auto"))
     export_legacy_format: bool = option(False, "Write .bin (pickle) weights instead of safetensors.")
@@ -43,4 +48,9 @@ class ExportConfig:
             out.append(("export_quantization_bit", "must be 4 or 8"))
         if self.export_quantization_bit is not None and self.export_format == "gguf":
             out.append(("export_quantization_bit", "applies to export_format hf; for GGUF choose gguf_type"))
+        if self.export_adapter_only and self.export_format != "gguf":
+            out.append(("export_adapter_only", "applies to export_format gguf (an hf export of an adapter is the "
+                                               "run folder itself)"))
+        if self.export_base_gguf and not self.export_adapter_only:
+            out.append(("export_base_gguf", "needs export_adapter_only: true"))
         return out

@@ -44,9 +44,11 @@ def on_gpu(export: ExportConfig) -> bool:
     return export.export_device == "auto" and torch.cuda.is_available()
 
 
-def merge_model(cfg: RunConfig, *, checked: bool = False) -> Merged:
+def merge_model(cfg: RunConfig, *, checked: bool = False, keep_last: bool = False) -> Merged:
     """Load the base with its adapters (model.stack), record the probe logits with the last adapter still
-    separate, then merge it too. `checked`: the adapters already passed check_adapters."""
+    separate, then merge it too — or, `keep_last`, take it off again unmerged (the model is then the base
+    with the earlier adapters merged, for a GGUF adapter export). `checked`: the adapters already passed
+    check_adapters."""
     if not checked:
         check_adapters(cfg.model.model_name_or_path, cfg.model.adapter_paths())
     template = get_template(cfg.data.template) if cfg.data.template else None
@@ -55,7 +57,7 @@ def merge_model(cfg: RunConfig, *, checked: bool = False) -> Merged:
     probes = probe_inputs(tokenizer, template, cfg.export.export_probe_prompts)
     reference = probe_logits(model, probes) if cfg.export.export_verify else []
     if loaded.adapters:
-        model = model.merge_and_unload()
+        model = model.unload() if keep_last else model.merge_and_unload()
     model.eval()
     return Merged(model, tokenizer, template, probes, reference, loaded.adapters)
 

@@ -81,15 +81,22 @@ def check_inputs(cfg: RunConfig) -> tuple[Path, list[Path]]:
         check_hub_reachable(cfg.export.export_hub_model_id)
     if cfg.export.export_format == "gguf":
         _check_gguf_arch(cfg)
+    if cfg.export.export_adapter_only and not adapters:
+        raise UserError("needs a LoRA adapter to keep separate (a LoRA run, or adapter_name_or_path); this model "
+                        "has none", field="export_adapter_only")
+    base = cfg.export.export_base_gguf
+    if base and not (Path(base).expanduser().is_file() and base.endswith(".gguf")):
+        raise UserError("is not a .gguf file", file=base, field="export_base_gguf")
     return export_dir, adapters
 
 
 def export_model(cfg: RunConfig) -> ExportResult:
     """Run the whole export; raises UserError for bad input and ExportMismatch when verification fails."""
-    export_dir, _ = check_inputs(cfg)
-    merged = merge_model(cfg, checked=True)
+    export_dir, adapters = check_inputs(cfg)
+    keep = adapters[-1] if cfg.export.export_adapter_only else None
+    merged = merge_model(cfg, checked=True, keep_last=keep is not None)
     if cfg.export.export_format == "gguf":
-        result = _export_gguf(merged, cfg, export_dir)
+        result = _export_gguf(merged, cfg, export_dir, keep)
     else:
         result = _export_hf(merged, cfg, export_dir)
     if result.checks:
@@ -121,40 +128,66 @@ def _export_hf(merged: Merged, cfg: RunConfig, export_dir: Path) -> ExportResult
     return ExportResult(export_dir, files, checks)
 
 
-def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path) -> ExportResult:
-    from tuneforge.export.gguf.llama_quant import needs_llama_cpp, quantize
-    from tuneforge.export.gguf.write import gguf_file_name, write_gguf
+def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path, adapter: Path | None) -> ExportResult:
+    """The model as a GGUF (written here, or llama.cpp-quantized from our F16) and its Modelfile; with
+    `adapter` the model is the base and the adapter goes beside it as a GGUF LoRA adapter (Modelfile ADAPTER),
+    FROM an export_base_gguf when one is given."""
+    from tuneforge.export.gguf.lora import write_gguf_lora
     from tuneforge.export.modelfile import modelfile
-    from tuneforge.export.verify import check_gguf
 
     prepare_for_export(merged)
     model, tokenizer, template = merged.model, merged.tokenizer, merged.template
-    gguf_type = cfg.export.gguf_type
     checks = []
-    if cfg.export.export_verify:
+    if cfg.export.export_verify and adapter is None:  # with the adapter kept apart the model is not the reference
         dtype = str(target_dtype(cfg, model)).removeprefix("torch.")
         checks.append(compare_logits(merged.reference, probe_logits(model, merged.probes), dtype, name="merge"))
     export_dir.mkdir(parents=True, exist_ok=True)
-    eos = tokenizer.eos_token
-    end_of_turn = template.end_of_turn(eos) if template else None
-    own_type = "f16" if needs_llama_cpp(gguf_type) else gguf_type  # llama.cpp quantizes tuneforge's F16 file
+    files: list[Path] = []
+    if cfg.export.export_base_gguf:
+        base = str(Path(cfg.export.export_base_gguf).expanduser().resolve())
+    else:
+        path, model_checks = _write_model_gguf(model, tokenizer, template, cfg, export_dir)
+        files.append(path)
+        checks += model_checks
+        base = path.name
+    lora = None
+    if adapter is not None:
+        dtype = "f32" if cfg.export.gguf_type == "f32" else "f16"
+        lora = write_gguf_lora(Path(adapter), model.config, export_dir / f"adapter-{dtype}.gguf", dtype=dtype)
+        files.append(lora)
+    adds_bos = _adds_bos(tokenizer)
+    text = modelfile(base, template, bos="" if adds_bos else (tokenizer.bos_token or ""), eos=tokenizer.eos_token,
+                     adapter=lora.name if lora else None)
+    (export_dir / "Modelfile").write_text(text, encoding="utf-8")
+    return ExportResult(export_dir, [*files, export_dir / "Modelfile"], checks)
+
+
+def _write_model_gguf(model, tokenizer, template, cfg: RunConfig, export_dir: Path) -> tuple[Path, list]:
+    """(the model's GGUF file, its checks): written by tuneforge, or for llama.cpp's types written as F16,
+    checked, then quantized by llama.cpp (the F16 step removed)."""
+    from tuneforge.export.gguf.llama_quant import needs_llama_cpp, quantize
+    from tuneforge.export.gguf.write import gguf_file_name, write_gguf
+    from tuneforge.export.verify import check_gguf
+
+    gguf_type = cfg.export.gguf_type
+    own_type = "f16" if needs_llama_cpp(gguf_type) else gguf_type
+    end_of_turn = template.end_of_turn(tokenizer.eos_token) if template else None
     path = write_gguf(model, tokenizer, export_dir / gguf_file_name(own_type), own_type,
                       name=Path(str(cfg.model.model_name_or_path)).name, end_of_turn=end_of_turn)
+    checks = []
     if cfg.export.export_verify:
         chat_template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
         checks.append(check_gguf(path, model, own_type, chat_template, model.config.vocab_size))
-    if own_type != gguf_type:
-        try:
-            types = quantize(path, export_dir / gguf_file_name(gguf_type), gguf_type)
-        finally:
-            path.unlink()  # the F16 file was a step, not what was asked for
-        path = export_dir / gguf_file_name(gguf_type)
-        checks.append(Check("llama.cpp quantize", True, 0.0, 0.0, {"file": path.name, "gguf_type": gguf_type,
-                                                                      **types}, measure="quantized by llama.cpp"))
-    adds_bos = _adds_bos(tokenizer)
-    text = modelfile(path.name, template, bos="" if adds_bos else (tokenizer.bos_token or ""), eos=eos)
-    (export_dir / "Modelfile").write_text(text, encoding="utf-8")
-    return ExportResult(export_dir, [path, export_dir / "Modelfile"], checks)
+    if own_type == gguf_type:
+        return path, checks
+    final = export_dir / gguf_file_name(gguf_type)
+    try:
+        types = quantize(path, final, gguf_type)
+    finally:
+        path.unlink()  # the F16 file was a step, not what was asked for
+    checks.append(Check("llama.cpp quantize", True, 0.0, 0.0, {"file": final.name, "gguf_type": gguf_type, **types},
+                        measure="quantized by llama.cpp"))
+    return final, checks
 
 
 def _adds_bos(tokenizer) -> bool:
