@@ -74,7 +74,17 @@ def test_every_stop_word_becomes_a_parameter():
     assert "PARAMETER stop </s>" in modelfile("m.gguf", get_template("mistral"), bos="<s>", eos="</s>")
 
 
+def test_every_registry_template_has_a_modelfile_template():
+    """Issue 17, definition of done 4 (each one's rendering is compared with the jinja's above)."""
+    from tuneforge.templates.registry import TEMPLATES
+
+    assert sorted(set(TEMPLATES) - set(FORMATS)) == []
+
+
 def test_template_without_a_chat_format_falls_back_to_the_gguf_template():
-    text = modelfile("m.gguf", get_template("cohere"), eos="<|END_OF_TURN_TOKEN|>")
+    import dataclasses
+
+    custom = dataclasses.replace(get_template("cohere"), name="my_own")  # e.g. a template registered by a user
+    text = modelfile("m.gguf", custom, eos="<|END_OF_TURN_TOKEN|>")
     assert "TEMPLATE" not in text.replace("No Ollama TEMPLATE", "")
     assert "PARAMETER stop <|END_OF_TURN_TOKEN|>" in text

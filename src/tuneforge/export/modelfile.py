@@ -29,13 +29,17 @@ class ToolFormat:
 @dataclass(frozen=True)
 class ChatFormat:
     """How one family writes its turns. `system=None`: the family has no system turn, a system prompt goes
-    before the first user message as `{system}\\n\\n{content}` (as the jinja templates do)."""
+    inside the first user message, before its content, as `system_in_user` (`{content}` = the system prompt).
+    `open`: what opens the reply when generating, when it is not the assistant text before `{content}` (a
+    family whose replies start with a space or newline the model writes itself, or a think tag)."""
     user: str
     assistant: str
     system: str | None = None
     prefix: str = ""
     system_always: bool = False  # the system block is written even with no system prompt (llama3's header)
     tools: ToolFormat | None = None
+    system_in_user: str = "{content}\n\n"
+    open: str | None = None
 
 
 _CHATML = ChatFormat(system="<|im_start|>system\n{content}<|im_end|>\n", user="<|im_start|>user\n{content}<|im_end|>\n",
@@ -53,6 +57,9 @@ _QWEN = ChatFormat(system=_CHATML.system, user=_CHATML.user, assistant=_CHATML.a
 _GEMMA = ChatFormat(prefix="{bos}", user="<start_of_turn>user\n{content}<end_of_turn>\n",
                     assistant="<start_of_turn>model\n{content}<end_of_turn>\n")
 _MISTRAL = ChatFormat(prefix="{bos}", user="[INST] {content} [/INST]", assistant="{content}{eos}")
+_VICUNA = ChatFormat(system="{content} ", user="USER: {content} ASSISTANT:", assistant=" {content}{eos}", open="")
+_GLM = ChatFormat(prefix="[gMASK]<sop>", system="<|system|>\n{content}", user="<|user|>\n{content}",
+                  assistant="<|assistant|>\n{content}", open="<|assistant|>")
 
 FORMATS: dict[str, ChatFormat] = {
     "chatml": _CHATML, "qwen": _QWEN, "qwen3_nothink": _QWEN, "yi": _CHATML,
@@ -75,6 +82,32 @@ FORMATS: dict[str, ChatFormat] = {
                             assistant="<｜Assistant｜>{content}<｜end▁of▁sentence｜>"),
     "default": ChatFormat(system="System: {content}{eos}\n", user="Human: {content}{eos}\nAssistant:",
                           assistant="{content}{eos}\n"),
+    "qwen3": _QWEN, "qwen2_vl": _CHATML, "qwen3_vl": _CHATML, "qwen3_vl_nothink": _CHATML,
+    "alpaca": ChatFormat(system="{content}\n\n", user="### Instruction:\n{content}\n\n### Response:\n",
+                         assistant="{content}{eos}\n\n"),
+    "baichuan2": ChatFormat(system="{content}", user="<reserved_106>{content}<reserved_107>",
+                            assistant="{content}{eos}"),
+    "chatglm3": ChatFormat(prefix="[gMASK]sop", system="<|system|>\n {content}", user="<|user|>\n {content}",
+                           assistant="<|assistant|>\n {content}", open="<|assistant|>"),
+    "glm4": _GLM,
+    "cohere": ChatFormat(prefix="{bos}", system="<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>{content}<|END_OF_TURN_TOKEN|>",
+                         user="<|START_OF_TURN_TOKEN|><|USER_TOKEN|>{content}<|END_OF_TURN_TOKEN|>",
+                         assistant="<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>{content}<|END_OF_TURN_TOKEN|>"),
+    "cpm": ChatFormat(prefix="{bos}", system="{content}", user="<用户>{content}<AI>", assistant="{content}{eos}"),
+    "deepseek": ChatFormat(prefix="{bos}", system="{content}\n\n", user="User: {content}\n\nAssistant:",
+                           assistant=" {content}{eos}", open=""),
+    "deepseekr1": ChatFormat(prefix="{bos}", system="{content}", user="<｜User｜>{content}",
+                             assistant="<｜Assistant｜>{content}<｜end▁of▁sentence｜>",
+                             open="<｜Assistant｜><think>\n"),
+    "empty": ChatFormat(system="{content}", user="{content}", assistant="{content}{eos}"),
+    "falcon": ChatFormat(system="System: {content}\n", user="User: {content}\nFalcon:", assistant=" {content}{eos}\n",
+                         open=""),
+    "llama2": ChatFormat(user="{bos}[INST] {content} [/INST]", assistant=" {content} {eos}",
+                         system_in_user="<<SYS>>\n{content}\n<</SYS>>\n\n", open=""),
+    "llava": _VICUNA, "llava_next": _VICUNA, "vicuna": _VICUNA,
+    "xverse": ChatFormat(system="{content}\n\n", user="Human: {content}\n\nAssistant:", assistant=" {content}{eos}",
+                         open=""),
+    "yuan": ChatFormat(system="{content}", user="{content}<sep>", assistant="{content}{eos}\n"),
 }
 
 
@@ -103,8 +136,10 @@ def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "") -> str:
     """The Ollama TEMPLATE for one chat format (bos "" when the runtime adds it itself)."""
     user_pre, user_post = _halves(fmt.user, bos, eos)
     bot_pre, bot_post = _halves(fmt.assistant, bos, eos)
+    in_user_pre, in_user_post = _halves(fmt.system_in_user, bos, eos)
     system_in_user = "" if fmt.system is not None else \
-        "{{ if and $first $.System }}{{ $.System }}\n\n{{ end }}"
+        f"{{{{ if and $first $.System }}}}{in_user_pre}{{{{ $.System }}}}{in_user_post}{{{{ end }}}}"
+    reply_open = bot_pre if fmt.open is None else _fill(fmt.open, bos, eos)
     calls = tool_turn = ""
     if fmt.tools is not None:
         calls = (f"{{{{ range $j, $c := $m.ToolCalls }}}}{{{{ if or $m.Content $j }}}}\n{{{{ end }}}}"
@@ -117,7 +152,7 @@ def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "") -> str:
             "{{ $first = false }}"
             f'{{{{ else if eq .Role "assistant" }}}}{bot_pre}{{{{ .Content }}}}{calls}'
             f"{{{{ if not $last }}}}{bot_post}{{{{ end }}}}{tool_turn}{{{{ end }}}}"
-            f'{{{{ if and $last (ne .Role "assistant") }}}}{bot_pre}{{{{ end }}}}{{{{ end }}}}')
+            f'{{{{ if and $last (ne .Role "assistant") }}}}{reply_open}{{{{ end }}}}{{{{ end }}}}')
 
 
 def stop_words(template: TemplateSpec, eos: str | None) -> list[str]:
