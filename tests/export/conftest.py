@@ -41,3 +41,25 @@ def qwen_run(tiny_qwen, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("runs") / "run1"
     return tuneforge.train(sft_config(tiny_qwen, out, dataset="identity", max_steps=3)).path
+
+
+SPM_FIXTURES = {"llama2_chat": "llama2", "mistral": "mistral", "zephyr": "zephyr", "mixtral": "mistral"}
+
+
+def spm_llama(fixture: str):
+    """(a random 64-wide Llama, the fixture's SentencePiece-style tokenizer) — Llama 2, Mistral, Zephyr and
+    Mixtral's real vocabularies on a model small enough to export in a second."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from tests.conftest import SHARED, missing_fixture
+
+    folder = SHARED / "fixtures" / "tokenizers" / fixture
+    if not folder.is_dir():
+        missing_fixture(f"tokenizer fixture {folder} not found")
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False)
+    return LlamaForCausalLM(config).eval(), tokenizer

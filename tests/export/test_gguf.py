@@ -179,3 +179,19 @@ def test_lora_export_keeps_the_adapter_as_a_gguf_adapter_for_ollama(tiny_qwen, t
     assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'i'}", "export_format=gguf",
                  "export_adapter_only=true"]) == 2
     assert "export_adapter_only — needs a LoRA adapter" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fixture", ["llama2_chat", "mistral"])
+def test_sentencepiece_vocabularies_are_written_as_llama_tokenizers(fixture, tmp_path):
+    """Issue 17: SentencePiece-style tokenizers go out as llama.cpp's "llama" model — tokens, types and merge
+    scores from gguf's LlamaHfVocab, control tokens such as [INST] typed as such, the space-prefix rule."""
+    from tests.export.conftest import spm_llama
+    from tuneforge.export.gguf.write import write_gguf
+
+    model, tokenizer = spm_llama(fixture)
+    path = write_gguf(model, tokenizer, tmp_path / "m.gguf", "f16")
+    fields = gguf.GGUFReader(str(path)).fields
+    assert bytes(fields["tokenizer.ggml.model"].parts[-1]).decode() == "llama"
+    assert len(fields["tokenizer.ggml.scores"].data) == model.config.vocab_size
+    assert "tokenizer.ggml.merges" not in fields
+    assert bool(fields["tokenizer.ggml.add_space_prefix"].parts[-1][0]) is False  # prepend_scheme "first"

@@ -211,3 +211,36 @@ def test_exported_gguf_adapter_on_its_base_matches_the_merged_export(tiny_qwen, 
     finally:
         split.close()
     assert np.abs(logits - reference).max() / np.abs(reference).max() < 1e-3
+
+
+SAMPLE_CONVERSATIONS = [
+    [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"},
+     {"role": "user", "content": "Tell me a joke.\nA short one, 12345 words at most."}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "你好，世界！ Who are you?"}],
+]
+
+
+@pytest.mark.parametrize("fixture", ["llama2_chat", "mistral", "zephyr", "mixtral"])
+def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tmp_path):
+    """Issue 17, definition of done 1 for Llama-family models with SentencePiece vocabularies: f32 and f16
+    GGUFs load in llama.cpp; its tokenizer gives transformers' ids for the template-rendered sample
+    conversations (special tokens included); f32 logits within 1e-3 relative; 20 greedy tokens identical."""
+    from tests.export.conftest import SPM_FIXTURES, spm_llama
+    from tuneforge.templates.registry import get_template
+    from tuneforge.templates.render import render_text
+
+    model, tokenizer = spm_llama(fixture)
+    template = get_template(SPM_FIXTURES[fixture])
+    for gguf_type in ("f32", "f16"):
+        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type))
+        try:
+            for conversation in SAMPLE_CONVERSATIONS:
+                text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
+                ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+                assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids, (gguf_type, text)
+                if gguf_type == "f32":
+                    reference = _hf_logits(model, ids)
+                    assert np.abs(_llama_logits(llm, ids) - reference).max() / np.abs(reference).max() < 1e-3
+                    assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
+        finally:
+            llm.close()

@@ -1,12 +1,15 @@
-"""Tokenizer metadata for GGUF: byte-level BPE ("gpt2" in llama.cpp's terms) tokens, token types, merges,
-special token ids, add_bos/add_eos, the pre-tokenizer name llama.cpp maps to the split regex, and the chat
-template. Read from the tokenizer's own tokenizer.json (`backend_tokenizer`), so what llama.cpp gets is exactly
-what transformers tokenizes with.
+"""Tokenizer metadata for GGUF: tokens, token types, merges or scores, special token ids, add_bos/add_eos,
+the pre-tokenizer name llama.cpp maps to the split regex, and the chat template. Two kinds of tokenizer:
+byte-level BPE ("gpt2" in llama.cpp's terms: Qwen, Llama 3), read from the tokenizer's own tokenizer.json
+(`backend_tokenizer`), and SentencePiece-style BPE with byte fallback ("llama": Llama 2, Mistral, Zephyr,
+Yi), whose tokens, scores and types come from gguf's own `LlamaHfVocab`, as llama.cpp's converter takes them.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gguf
@@ -32,6 +35,9 @@ class VocabMeta:
     special_ids: dict[str, int]  # bos/eos/eot/unk/pad → id
     add_bos: bool
     add_eos: bool
+    model: str = "gpt2"  # llama.cpp's tokenizer model: gpt2 (byte-level BPE) or llama (SentencePiece-style)
+    scores: list[float] = field(default_factory=list)  # llama: each token's score (merge priority)
+    add_space_prefix: bool | None = None  # llama: whether llama.cpp puts "▁" before text (after special tokens too)
 
 
 def _pre_tokenizer_name(pre: dict[str, Any] | None) -> str:
@@ -83,6 +89,8 @@ def vocab_meta(tokenizer, vocab_size: int, end_of_turn: str | None) -> VocabMeta
         raise UserError("GGUF export needs a fast tokenizer (tokenizer.json)", field="export_format")
     data = json.loads(backend.to_str())
     model = data.get("model", {})
+    if _sentencepiece_style(data):
+        return _llama_meta(tokenizer, vocab_size, end_of_turn, data)
     if model.get("type") != "BPE":
         raise UserError(f"GGUF export supports BPE tokenizers; this one is {model.get('type')}",
                         field="export_format")
@@ -97,25 +105,86 @@ def vocab_meta(tokenizer, vocab_size: int, end_of_turn: str | None) -> VocabMeta
         else:  # embedding rows beyond the tokenizer (padded vocab)
             tokens.append(f"[PAD{i}]")
             types.append(gguf.TokenType.UNUSED)
+    special = _special_ids(tokenizer, vocab_size, end_of_turn)
+    return VocabMeta(tokens, [int(t) for t in types], _merges(model), pre, special,
+                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False))
+
+
+def _special_ids(tokenizer, vocab_size: int, end_of_turn: str | None) -> dict[str, int]:
     special = {"bos": tokenizer.bos_token_id, "eos": tokenizer.eos_token_id, "unk": tokenizer.unk_token_id,
                "pad": tokenizer.pad_token_id}
     if end_of_turn is not None:
         eot = tokenizer.convert_tokens_to_ids(end_of_turn)
         if eot is not None and eot != tokenizer.unk_token_id and eot != special["eos"]:
             special["eot"] = eot
-    special = {k: int(v) for k, v in special.items() if v is not None and 0 <= v < vocab_size}
-    return VocabMeta(tokens, [int(t) for t in types], _merges(model), pre, special,
-                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False))
+    return {k: int(v) for k, v in special.items() if v is not None and 0 <= v < vocab_size}
+
+
+def _sentencepiece_style(data: dict[str, Any]) -> bool:
+    """BPE with byte fallback and a decoder Sequence (▁ → space, bytes, strip): how tokenizer.json spells a
+    SentencePiece BPE model (Llama 2, Mistral) — what gguf's LlamaHfVocab reads."""
+    model = data.get("model", {})
+    return (model.get("type") == "BPE" and bool(model.get("byte_fallback"))
+            and (data.get("decoder") or {}).get("type") == "Sequence")
+
+
+def _merge_scores(model: dict[str, Any], vocab: dict[str, int]) -> dict[int, float]:
+    """−(rank of the merge that makes it) per token: llama.cpp's SentencePiece tokenizer merges the adjacent
+    pair whose result scores highest, so this reproduces the BPE merge order of tokenizer.json (which has no
+    scores of its own: without a tokenizer.model, gguf's LlamaHfVocab gives every token the same score)."""
+    scores: dict[int, float] = {}
+    for rank, merge in enumerate(model.get("merges") or []):
+        left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
+        token_id = vocab.get(left + right)
+        if token_id is not None and token_id not in scores:
+            scores[token_id] = -float(rank)
+    return scores
+
+
+def _space_prefix(data: dict[str, Any]) -> bool:
+    """llama.cpp writes "▁" before every piece of text that follows a special token (or starts the input) when
+    add_space_prefix is set. A Metaspace pre-tokenizer with prepend_scheme "always" does the same; "first"
+    (Llama 2 and Mistral v0.3 without legacy) prepends to the input's start only, so llama.cpp must not: chat
+    prompts, which start with a special token, then tokenize alike (plain text loses its leading "▁")."""
+    pre = data.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers", [pre])
+    schemes = [s.get("prepend_scheme") for s in steps if s.get("type") == "Metaspace"]
+    return not schemes or schemes[0] != "first"
+
+
+def _llama_meta(tokenizer, vocab_size: int, end_of_turn: str | None, data: dict[str, Any]) -> VocabMeta:
+    model = data.get("model", {})
+    with tempfile.TemporaryDirectory() as folder:
+        tokenizer.save_pretrained(folder)
+        entries = list(gguf.LlamaHfVocab(Path(folder)).all_tokens())
+    tokens = [text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text for text, _, _ in entries]
+    ranked = _merge_scores(model, model.get("vocab") or {})
+    scores = [ranked.get(i, float(score)) for i, (_, score, _) in enumerate(entries)]
+    added = dict(tokenizer.added_tokens_decoder)  # [INST] & co.: control tokens llama.cpp must parse as such
+    types = [int(_token_type(i, added)) if i in added else int(kind) for i, (_, _, kind) in enumerate(entries)]
+    for i in range(len(tokens), vocab_size):  # embedding rows beyond the tokenizer (padded vocab)
+        tokens.append(f"[PAD{i}]")
+        scores.append(-1000.0)
+        types.append(int(gguf.TokenType.UNUSED))
+    special = _special_ids(tokenizer, vocab_size, end_of_turn)
+    return VocabMeta(tokens[:vocab_size], types[:vocab_size], [], "default", special,
+                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False),
+                     model="llama", scores=scores[:vocab_size], add_space_prefix=_space_prefix(data))
 
 
 def add_vocab(writer: gguf.GGUFWriter, meta: VocabMeta, chat_template: str | None) -> None:
-    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_model(meta.model)
     writer.add_tokenizer_pre(meta.pre)
     writer.add_token_list(meta.tokens)
     writer.add_token_types(meta.token_types)
-    writer.add_token_merges(meta.merges)
+    if meta.scores:
+        writer.add_token_scores(meta.scores)
+    if meta.merges:
+        writer.add_token_merges(meta.merges)
     for kind, token_id in meta.special_ids.items():
         getattr(writer, f"add_{kind}_token_id")(token_id)
+    if meta.add_space_prefix is not None:
+        writer.add_add_space_prefix(meta.add_space_prefix)
     writer.add_add_bos_token(meta.add_bos)
     writer.add_add_eos_token(meta.add_eos)
     if chat_template:
