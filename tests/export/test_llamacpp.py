@@ -167,6 +167,7 @@ def test_k_quants_of_a_trained_model_agree_with_f32(learner_qwen, tmp_path, caps
     capsys.readouterr()
     report = json.loads((tmp_path / "q4_k_m" / "export_verify.json").read_text())
     quant = next(c for c in report["checks"] if c["name"] == "llama.cpp quantize")
+    assert quant["passed"] and quant["max_abs_diff"] == 0.0  # no matrix fell back
     assert quant["details"]["fallback"] == {} and "Q4_K" in quant["details"]["tensor_types"]
 
     # The probe is what the model learned (the identity answers), where its predictions are decided; on text
@@ -186,6 +187,22 @@ def test_k_quants_of_a_trained_model_agree_with_f32(learner_qwen, tmp_path, caps
     for gguf_type, needed in K_QUANTS.items():
         assert agreement[gguf_type] >= needed, (gguf_type, agreement)
     assert sizes["q4_k_m"] < sizes["q5_k_m"] < sizes["q6_k"] < 0.75 < 1.0 < sizes["f32"]
+
+
+def test_k_quant_of_a_64_wide_model_reports_every_matrix_as_a_fallback(tiny_qwen, tmp_path):
+    """Rows of 64 values fit no 256-value K block: llama.cpp stores such matrices in its fallback types, and
+    the report names each one."""
+    import json
+
+    from tuneforge.cli.main import main
+
+    assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'g'}", "export_format=gguf",
+                 "gguf_type=q4_k_m"]) == 0
+    report = json.loads((tmp_path / "g" / "export_verify.json").read_text())
+    quant = next(c for c in report["checks"] if c["name"] == "llama.cpp quantize")
+    assert quant["passed"] and quant["max_abs_diff"] == 1.0
+    assert "blk.0.attn_q.weight" in quant["details"]["fallback"]
+    assert "Q4_K" not in quant["details"]["tensor_types"]
 
 
 def test_exported_gguf_adapter_on_its_base_matches_the_merged_export(tiny_qwen, tmp_path):

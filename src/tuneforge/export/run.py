@@ -185,8 +185,9 @@ def _write_model_gguf(model, tokenizer, template, cfg: RunConfig, export_dir: Pa
         types = quantize(path, final, gguf_type)
     finally:
         path.unlink()  # the F16 file was a step, not what was asked for
-    checks.append(Check("llama.cpp quantize", True, 0.0, 0.0, {"file": final.name, "gguf_type": gguf_type, **types},
-                        measure="quantized by llama.cpp"))
+    passed, share = types.pop("quantized"), types.pop("fallback_share")
+    checks.append(Check("llama.cpp quantize", passed, share, 1.0, {"file": final.name, "gguf_type": gguf_type, **types},
+                        measure="share of matrices in a fallback type"))
     return final, checks
 
 

@@ -34,10 +34,17 @@ def check_llama_cpp(gguf_type: str) -> None:
 BLOCK = 256  # QK_K: a K-quant block holds 256 values of a row
 
 
+def main_type(gguf_type: str) -> str:
+    """The GGML type a recipe stores most matrices in: q4_k_m → Q4_K, q5_0 → Q5_0, iq4_xs → IQ4_XS."""
+    name = gguf_type.upper()
+    return name.rsplit("_", 1)[0] if name[-2:] in ("_S", "_M", "_L") else name
+
+
 def quantize(source: Path, target: Path, gguf_type: str) -> dict:
     """llama.cpp quantizes `source` (an F16/F32 GGUF) into `target`, written aside and renamed into place.
-    Returns, for the export report, the count of each tensor type in the result and the matrices whose rows
-    do not fit a 256-value block and so took llama.cpp's fallback type (name → type)."""
+    Returns, for the export report, the count of each tensor type in the result, the matrices whose rows do
+    not fit a 256-value block and so took llama.cpp's fallback type (name → type), and whether the result
+    is what was asked for: the recipe's main type present, unless every matrix had to fall back."""
     import gguf
     import llama_cpp
 
@@ -56,4 +63,8 @@ def quantize(source: Path, target: Path, gguf_type: str) -> dict:
     tensors = gguf.GGUFReader(str(target)).tensors
     fallback = {t.name: t.tensor_type.name for t in tensors
                 if len(t.shape) == 2 and int(t.shape[0]) % BLOCK and "_K" in LLAMA_CPP_TYPES[gguf_type]}
-    return {"tensor_types": dict(Counter(t.tensor_type.name for t in tensors)), "fallback": fallback}
+    types = Counter(t.tensor_type.name for t in tensors)
+    matrices = [t for t in tensors if len(t.shape) == 2]
+    quantized = main_type(gguf_type) in types or (bool(matrices) and len(fallback) == len(matrices))
+    return {"tensor_types": dict(types), "fallback": fallback, "quantized": quantized,
+            "fallback_share": len(fallback) / max(1, len(matrices))}
