@@ -44,6 +44,16 @@ def _llama_logits(llm, ids: list[int]) -> np.ndarray:
     return np.array(llm.scores[:len(ids)], dtype=np.float32)
 
 
+def _lora_logits(base: Path, lora: Path, ids: list[int]) -> np.ndarray:
+    """llama.cpp's logits for `ids` on the base GGUF with the GGUF LoRA adapter applied (not merged)."""
+    llm = llama_cpp.Llama(model_path=str(base), lora_path=str(lora), n_ctx=512, logits_all=True, verbose=False,
+                          n_threads=2)
+    try:
+        return _llama_logits(llm, ids)
+    finally:
+        llm.close()
+
+
 def _hf_logits(model, ids: list[int]) -> np.ndarray:
     import torch
 
@@ -132,12 +142,7 @@ def test_lora_as_a_gguf_adapter_matches_the_merged_model(arch, tiny_llama, tiny_
     lora_file = write_gguf_lora(adapter, model.config, tmp_path / "lora.gguf")
     ids = tokenizer(TEXT)["input_ids"]
     reference = _hf_logits(PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval(), ids)
-    llm = llama_cpp.Llama(model_path=str(base_file), lora_path=str(lora_file), n_ctx=512, logits_all=True,
-                          verbose=False, n_threads=2)
-    try:
-        logits = _llama_logits(llm, ids)
-    finally:
-        llm.close()
+    logits = _lora_logits(base_file, lora_file, ids)
     assert np.abs(logits - reference).max() / np.abs(reference).max() < 1e-3
 
 
@@ -220,13 +225,7 @@ def test_exported_gguf_adapter_on_its_base_matches_the_merged_export(tiny_qwen, 
     ids = merged.tokenize(TEXT.encode(), add_bos=False)
     reference = _llama_logits(merged, ids)
     merged.close()
-    split = llama_cpp.Llama(model_path=str(tmp_path / "split" / "model-f32.gguf"),
-                            lora_path=str(tmp_path / "split" / "adapter-f32.gguf"), n_ctx=512, logits_all=True,
-                            verbose=False, n_threads=2)
-    try:
-        logits = _llama_logits(split, ids)
-    finally:
-        split.close()
+    logits = _lora_logits(tmp_path / "split" / "model-f32.gguf", tmp_path / "split" / "adapter-f32.gguf", ids)
     assert np.abs(logits - reference).max() / np.abs(reference).max() < 1e-3
 
 
