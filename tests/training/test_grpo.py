@@ -138,6 +138,13 @@ def test_grpo_config_rules_before_anything_loads(tiny_qwen, tmp_path):
         tuneforge.train(rl_config(tiny_qwen, tmp_path / "y", "grpo", "length", use_vllm=True))
     with pytest.raises(UserError, match="is read by stages grpo and ppo only"):
         load_run_config({**rl_config(tiny_qwen, tmp_path / "z", "sft", "length")})
+    # A key the stage's trainer would not read is refused, not ignored.
+    for stage, key, value, reader in (("grpo", "ppo_epochs", 2, "stage ppo"), ("ppo", "beta", 0.1, "stage grpo"),
+                                      ("sft", "num_generations", 4, "stage grpo"),
+                                      ("sft", "reward_length_target", 8, "stages grpo and ppo")):
+        with pytest.raises(UserError, match=f"{key} — is read by {reader} only, not by stage {stage}"):
+            load_run_config({**rl_config(tiny_qwen, tmp_path / "w", stage, None if stage == "sft" else "length",
+                                         max_completion_length=None), key: value})
 
 
 @pytest.mark.parametrize("method", [{"finetuning_type": "lora", "quantization_bit": 4},

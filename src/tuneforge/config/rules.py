@@ -121,15 +121,32 @@ def _scale_problems(config: RunConfig) -> list[tuple[str, str]]:
     return out
 
 
+# rl-group keys only GRPO reads (TRL's GRPOConfig); PPO's own are the preference group's ppo_* keys.
+GRPO_ONLY_KEYS = ("num_generations", "beta", "epsilon", "epsilon_high", "loss_type", "scale_rewards",
+                  "num_iterations", "mask_truncated_completions", "use_vllm")
+
+
+def _set_keys(group, prefix: str = "") -> list[str]:
+    """The keys of a config group (starting with `prefix`) that hold other than their default."""
+    import dataclasses
+
+    return [f.name for f in dataclasses.fields(group) if f.name.startswith(prefix)
+            and getattr(group, f.name) != f.default]
+
+
 def _online_rl_problems(config: RunConfig) -> list[tuple[str, str]]:
     """grpo and ppo: a reward, whole answer groups per batch, and checkpoints only between batches of answers
     (the updates that reuse one batch, num_iterations / ppo_epochs, keep it in memory only)."""
     finetune, train, rl, scale = config.finetune, config.train, config.rl, config.scale
     stage = finetune.stage
     out: list[tuple[str, str]] = []
-    if STAGE_NEEDS[stage].kind is not ExampleKind.PROMPT:
-        if rl.reward_funcs:
-            out.append(("reward_funcs", f"is read by stages grpo and ppo only, not by stage {stage}"))
+    online = STAGE_NEEDS[stage].kind is ExampleKind.PROMPT
+    for key in _set_keys(rl) + _set_keys(config.preference, "ppo_"):
+        only = "ppo" if key.startswith("ppo_") else "grpo" if key in GRPO_ONLY_KEYS else None
+        if not online or (only is not None and only != stage):  # set, but nothing this stage runs reads it
+            readers = f"stage {only}" if only else "stages grpo and ppo"
+            out.append((key, f"is read by {readers} only, not by stage {stage}"))
+    if not online:
         return out
     if not rl.reward_funcs and not config.preference.reward_model:
         out.append(("reward_funcs", f"stage {stage} needs a reward: reward_funcs (accuracy, format, length, "
