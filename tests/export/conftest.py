@@ -9,14 +9,17 @@ import pytest
 from tests.conftest import sft_config
 
 
-def make_adapter(base: Path, out: Path, seed: int, targets: str | list[str] = "all-linear") -> Path:
-    """A LoRA adapter on `base` whose B matrices are random (peft's default init would make it a no-op)."""
+def make_adapter(base, out: Path, seed: int, targets: str | list[str] = "all-linear") -> Path:
+    """A LoRA adapter on `base` (a model folder, or a model, which is left untouched) whose B matrices are
+    random (peft's default init would make it a no-op)."""
+    import copy
+
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(str(base))
+    model = AutoModelForCausalLM.from_pretrained(str(base)) if isinstance(base, Path) else copy.deepcopy(base)
     config = LoraConfig(r=4, lora_alpha=8, target_modules=targets, init_lora_weights=False, task_type="CAUSAL_LM")
     peft_model = get_peft_model(model, config)
     with torch.no_grad():
@@ -63,3 +66,66 @@ def spm_llama(fixture: str):
                          num_attention_heads=4, num_key_value_heads=2, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False)
     return LlamaForCausalLM(config).eval(), tokenizer
+
+
+def _gemma_style_tokenizer():
+    """No Gemma tokenizer with its vocabulary is in the fixtures (Gemma 3's tokenizer.json was left out for
+    size), so this is Llama 2's SentencePiece vocabulary dressed as Gemma's: spaces become "▁" with no prefix
+    (Gemma's normalizer), and <bos>, <eos>, <pad>, <start_of_turn>, <end_of_turn> are its special tokens."""
+    from tokenizers import normalizers
+    from transformers import AutoTokenizer
+
+    from tests.conftest import SHARED, missing_fixture
+
+    folder = SHARED / "fixtures" / "tokenizers" / "llama2_chat"
+    if not folder.is_dir():
+        missing_fixture(f"tokenizer fixture {folder} not found")
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    tokenizer.backend_tokenizer.normalizer = normalizers.Replace(" ", "▁")
+    tokenizer.add_special_tokens({"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>",
+                                  "additional_special_tokens": ["<start_of_turn>", "<end_of_turn>"]})
+    return tokenizer
+
+
+# Phi-3.5's long-context rope on a 16-wide head: 8 factors each, a 2× context extension.
+LONGROPE = {"rope_type": "longrope", "long_factor": [1.0 + 0.5 * i for i in range(8)],
+            "short_factor": [1.0 + 0.1 * i for i in range(8)]}
+# kind → the registry template its conversations are rendered with
+ARCH_TEMPLATES = {"phi3": "phi", "phi3_longrope": "phi", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma3"}
+
+
+def tiny_arch(kind: str):
+    """(a random 64-wide model of architecture `kind`, its tokenizer): Phi-3.5's real tokenizer for phi3, the
+    Gemma-style one for gemma/gemma2/gemma3. Gemma's norms get random weights so that llama.cpp's (1 + w) shift
+    is exercised; Gemma 3 has six layers, five sliding-window layers then a global one, as llama.cpp lays it
+    out; query_pre_attn_scalar is the head width, as on the real 1B–12B models."""
+    import torch
+    import transformers
+
+    from tests.conftest import SHARED
+
+    torch.manual_seed(0)
+    common = dict(hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2)
+    if kind.startswith("phi3"):
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(SHARED / "fixtures" / "tokenizers" / "phi3"))
+        extra = dict(max_position_embeddings=8192, original_max_position_embeddings=4096, rope_scaling=LONGROPE) \
+            if kind == "phi3_longrope" else {}
+        config = transformers.Phi3Config(vocab_size=32064, num_hidden_layers=2, bos_token_id=1, eos_token_id=32000,
+                                         pad_token_id=32000, tie_word_embeddings=False, **common, **extra)
+        return transformers.Phi3ForCausalLM(config).eval(), tokenizer
+    tokenizer = _gemma_style_tokenizer()
+    ids = dict(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+               pad_token_id=tokenizer.pad_token_id, head_dim=16)
+    if kind == "gemma":
+        model = transformers.GemmaForCausalLM(transformers.GemmaConfig(num_hidden_layers=2, **common, **ids))
+    elif kind == "gemma2":
+        model = transformers.Gemma2ForCausalLM(transformers.Gemma2Config(
+            num_hidden_layers=2, query_pre_attn_scalar=16, **common, **ids))
+    else:
+        model = transformers.Gemma3ForCausalLM(transformers.Gemma3TextConfig(
+            num_hidden_layers=6, query_pre_attn_scalar=16, **common, **ids))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.normal_(0, 0.3)
+    return model.eval(), tokenizer

@@ -34,8 +34,12 @@ def _gguf(model, tokenizer, path: Path, gguf_type: str) -> Path:
     return write_gguf(model, tokenizer, path, gguf_type)
 
 
-def _open(path: Path):
-    return llama_cpp.Llama(model_path=str(path), n_ctx=512, logits_all=True, verbose=False, n_threads=2, seed=0)
+def _open(path: Path, *, f32_cache: bool = False):
+    """llama.cpp on `path`; `f32_cache` keeps keys and values in F32 (llama.cpp's default F16 cache alone
+    costs ~1e-3 relative on Gemma 3, whose q/k norms give unit-scale keys)."""
+    cache = {"type_k": 0, "type_v": 0} if f32_cache else {}  # 0: GGML_TYPE_F32
+    return llama_cpp.Llama(model_path=str(path), n_ctx=512, logits_all=True, verbose=False, n_threads=2, seed=0,
+                           **cache)
 
 
 def _llama_logits(llm, ids: list[int]) -> np.ndarray:
@@ -260,3 +264,44 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
                     assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
         finally:
             llm.close()
+
+
+@pytest.mark.parametrize("kind", ["phi3", "phi3_longrope", "gemma", "gemma2", "gemma3"])
+def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_path):
+    """Issue 17, definition of done 1 for phi3 (with and without Phi-3.5's longrope), gemma, gemma2 and gemma3
+    text: f32 and f16 GGUFs load in llama.cpp, which gives transformers' ids for the template-rendered sample
+    conversations (Phi-3's rstrip special tokens included); f32 logits within 1e-3 relative; 20 greedy tokens
+    identical; a LoRA adapter as a GGUF adapter on the base matches the merged model within 1e-3."""
+    from peft import PeftModel
+
+    from tests.export.conftest import ARCH_TEMPLATES, make_adapter, tiny_arch
+    from tuneforge.export.gguf.lora import write_gguf_lora
+    from tuneforge.templates.registry import get_template
+    from tuneforge.templates.render import render_text
+
+    model, tokenizer = tiny_arch(kind)
+    template = get_template(ARCH_TEMPLATES[kind])
+    prompts = [tokenizer(render_text(tokenizer, conversation, template=template, add_generation_prompt=True),
+                         add_special_tokens=False)["input_ids"] for conversation in SAMPLE_CONVERSATIONS]
+    for gguf_type in ("f32", "f16"):
+        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type), f32_cache=True)
+        try:
+            for conversation, ids in zip(SAMPLE_CONVERSATIONS, prompts):
+                text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
+                assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids, (gguf_type, text)
+                if gguf_type == "f32":
+                    reference = _hf_logits(model, ids)
+                    assert np.abs(_llama_logits(llm, ids) - reference).max() / np.abs(reference).max() < 1e-3
+                    assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
+        finally:
+            llm.close()
+    adapter = make_adapter(model, tmp_path / "adapter", seed=3)
+    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
+    lora_file = write_gguf_lora(adapter, model.config, tmp_path / "lora.gguf")
+    llm = llama_cpp.Llama(model_path=str(tmp_path / "f32.gguf"), lora_path=str(lora_file), n_ctx=512,
+                          logits_all=True, verbose=False, n_threads=2, type_k=0, type_v=0)
+    try:
+        reference = _hf_logits(merged, prompts[0])
+        assert np.abs(_llama_logits(llm, prompts[0]) - reference).max() / np.abs(reference).max() < 1e-3
+    finally:
+        llm.close()

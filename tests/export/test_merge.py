@@ -171,6 +171,27 @@ def test_unsupported_gguf_architecture(tmp_path, capsys):
     AutoModelForCausalLM.from_config(GPT2Config(n_embd=32, n_layer=1, n_head=2, vocab_size=64)).save_pretrained(gpt2)
     err = _error(capsys, str(gpt2), f"export_dir={tmp_path / 'g'}", "export_format=gguf")
     assert "does not support architecture 'gpt2'" in err
+    assert "supported: llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text" in err
+    assert "export_format: hf" in err
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"layer_types": ["full_attention", "sliding_attention"]}, "not llama.cpp's fixed Gemma 3 pattern"),
+    ({"query_pre_attn_scalar": 256}, "llama.cpp scales queries by 16"),
+])
+def test_gemma3_configs_llama_cpp_would_run_differently_are_refused(change, reason):
+    from transformers import Gemma3TextConfig
+
+    from tuneforge.core.errors import UserError
+    from tuneforge.export.gguf.arch import arch_spec
+
+    config = Gemma3TextConfig(vocab_size=64, hidden_size=64, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=16, query_pre_attn_scalar=16)
+    assert arch_spec(config).norm_shift == 1.0
+    for key, value in change.items():
+        setattr(config, key, value)
+    with pytest.raises(UserError, match=reason):
+        arch_spec(config)
 
 
 @pytest.mark.parametrize("bits", [8, 4])

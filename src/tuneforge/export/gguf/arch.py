@@ -1,19 +1,26 @@
-"""Which Hugging Face architectures become which GGUF architecture, and the hyperparameters llama.cpp reads.
+"""Which Hugging Face architectures become which GGUF architecture, and what llama.cpp runs differently.
 
-ARCHS maps a config's `model_type` to an ArchSpec. `permute_qk`: llama.cpp applies rotary embeddings to
-adjacent pairs (GGML "normal" rope) for arch llama, while HF Llama rotates halves, so Q/K rows are permuted on
-the way out; qwen2/qwen3 use GGML's "neox" rope, which is HF's layout, so their weights go out unchanged.
+ARCHS maps a config's `model_type` to an ArchSpec (the facts follow llama.cpp's own converter):
+- `permute_qk`: llama.cpp applies rotary embeddings to adjacent pairs (GGML "normal" rope) for arch llama, while
+  HF Llama rotates halves, so Q/K rows are permuted on the way out; qwen2/qwen3/phi3/gemma use GGML's "neox"
+  rope, which is HF's layout, so their weights go out unchanged.
+- `norm_shift`: Gemma's RMSNorm scales by (1 + weight), llama.cpp's by weight, so 1 is added to every norm.
+- `hparams`: the family's own keys (`export.gguf.hparams`), beyond the ones every architecture has.
+- `unsupported`: a config llama.cpp would run differently from transformers (the export is refused with why).
+- `name_tag`: llama.cpp strips the whitespace after Phi-3's special tokens, as transformers does (their rstrip
+  flag), only when `general.name` names Phi-3; the tag is added to a name that lacks it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gguf
-import numpy as np
 
 from tuneforge.core.errors import UserError
 from tuneforge.core.registry import Registry
+from tuneforge.export.gguf import hparams as family
 
 
 @dataclass(frozen=True)
@@ -21,86 +28,42 @@ class ArchSpec:
     gguf_arch: gguf.MODEL_ARCH
     permute_qk: bool
     description: str
+    norm_shift: float = 0.0
+    hparams: Callable[[gguf.GGUFWriter, Any], None] | None = None
+    unsupported: Callable[[Any], str | None] | None = None
+    name_tag: str | None = None
+
+    def gguf_name(self, name: str) -> str:
+        if self.name_tag is None or self.name_tag in name.lower().replace("-", ""):
+            return name
+        return f"{name}-{self.name_tag}"
 
 
 ARCHS: Registry[ArchSpec] = Registry("architecture", {
-    "llama": ArchSpec(gguf.MODEL_ARCH.LLAMA, True, "Llama 1/2/3 and their fine-tunes"),
+    "llama": ArchSpec(gguf.MODEL_ARCH.LLAMA, True, "Llama 1/2/3, Yi, DeepSeek (llama) and their fine-tunes"),
     "mistral": ArchSpec(gguf.MODEL_ARCH.LLAMA, True, "Mistral 7B (llama.cpp runs it as arch llama)"),
     "qwen2": ArchSpec(gguf.MODEL_ARCH.QWEN2, False, "Qwen2 / Qwen2.5 (q/k/v biases kept)"),
     "qwen3": ArchSpec(gguf.MODEL_ARCH.QWEN3, False, "Qwen3 dense (q/k norms kept)"),
+    "phi3": ArchSpec(gguf.MODEL_ARCH.PHI3, False, "Phi-3 / Phi-3.5 (fused qkv and gate_up, longrope)",
+                     hparams=family.phi3, name_tag="phi3"),
+    "gemma": ArchSpec(gguf.MODEL_ARCH.GEMMA, False, "Gemma 1", norm_shift=1.0),
+    "gemma2": ArchSpec(gguf.MODEL_ARCH.GEMMA2, False, "Gemma 2 (logit soft-capping, sliding window)",
+                       norm_shift=1.0, hparams=family.gemma2, unsupported=family.gemma2_unsupported),
+    "gemma3_text": ArchSpec(gguf.MODEL_ARCH.GEMMA3, False, "Gemma 3 text models (local/global attention)",
+                            norm_shift=1.0, hparams=family.gemma3, unsupported=family.gemma3_unsupported),
 })
 
 
 def arch_spec(config) -> ArchSpec:
+    """The spec for this model, or one line saying what is supported instead."""
     model_type = getattr(config, "model_type", None)
     if model_type not in ARCHS:
         raise UserError(f"GGUF export does not support architecture '{model_type}' yet; supported: "
-                        f"{', '.join(ARCHS)} (export_format hf works for every model)", field="export_format")
-    return ARCHS[model_type]
-
-
-def _rope(config) -> dict[str, Any]:
-    params = dict(getattr(config, "rope_parameters", None) or {})
-    if getattr(config, "rope_theta", None) is not None:
-        params.setdefault("rope_theta", config.rope_theta)
-    scaling = getattr(config, "rope_scaling", None)
-    if isinstance(scaling, dict):
-        params = {**scaling, **params} if params.get("rope_type") in (None, "default") else params
-    params.setdefault("rope_theta", 10000.0)
-    params.setdefault("rope_type", params.get("type", "default"))
-    return params
-
-
-def head_dim(config) -> int:
-    return getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-
-
-def add_hparams(writer: gguf.GGUFWriter, config, file_type: int) -> np.ndarray | None:
-    """Write the hyperparameter keys; returns the rope_freqs tensor llama3-style rope scaling needs (or None)."""
-    dim = head_dim(config)
-    writer.add_context_length(config.max_position_embeddings)
-    writer.add_embedding_length(config.hidden_size)
-    writer.add_block_count(config.num_hidden_layers)
-    writer.add_feed_forward_length(config.intermediate_size)
-    writer.add_head_count(config.num_attention_heads)
-    writer.add_head_count_kv(getattr(config, "num_key_value_heads", None) or config.num_attention_heads)
-    writer.add_layer_norm_rms_eps(config.rms_norm_eps)
-    writer.add_vocab_size(config.vocab_size)
-    writer.add_rope_dimension_count(dim)
-    if dim != config.hidden_size // config.num_attention_heads:
-        writer.add_key_length(dim)
-        writer.add_value_length(dim)
-    writer.add_file_type(file_type)
-    rope = _rope(config)
-    writer.add_rope_freq_base(float(rope["rope_theta"]))
-    kind = rope["rope_type"]
-    if kind == "default":
-        return None
-    if kind == "linear":
-        writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
-        writer.add_rope_scaling_factor(float(rope["factor"]))
-        return None
-    if kind == "llama3":
-        return _llama3_rope_freqs(rope, dim)
-    raise UserError(f"GGUF export does not support rope scaling '{kind}' yet", field="export_format")
-
-
-def _llama3_rope_freqs(rope: dict[str, Any], dim: int) -> np.ndarray:
-    """Per-frequency divisors llama.cpp applies for Llama 3.1-style rope scaling (as llama.cpp's converter)."""
-    base = float(rope["rope_theta"])
-    factor = float(rope.get("factor", 8.0))
-    low, high = float(rope.get("low_freq_factor", 1.0)), float(rope.get("high_freq_factor", 4.0))
-    old_context = float(rope.get("original_max_position_embeddings", 8192))
-    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float64) / dim))
-    low_wavelen, high_wavelen = old_context / low, old_context / high
-    out = []
-    for freq in freqs:
-        wavelen = 2 * np.pi / freq
-        if wavelen < high_wavelen:
-            out.append(1.0)
-        elif wavelen > low_wavelen:
-            out.append(factor)
-        else:
-            smooth = (old_context / wavelen - low) / (high - low)
-            out.append(1 / ((1 - smooth) / factor + smooth))
-    return np.array(out, dtype=np.float32)
+                        f"{', '.join(ARCHS)}. Use export_format: hf (it works for every model) and convert "
+                        f"with llama.cpp's convert_hf_to_gguf.py", field="export_format")
+    spec = ARCHS[model_type]
+    problem = spec.unsupported(config) if spec.unsupported else None
+    if problem:
+        raise UserError(f"GGUF export of this {model_type} model: {problem}; use export_format: hf",
+                        field="export_format")
+    return spec

@@ -69,6 +69,8 @@ def expected_tensors(state_dict, config, spec: ArchSpec) -> Iterator[tuple[str, 
             raise UserError(f"cannot map weight '{name}' to a GGUF tensor of arch "
                             f"{gguf.MODEL_ARCH_NAMES[spec.gguf_arch]}", field="export_format")
         array = tensor.detach().float().cpu().numpy()
+        if spec.norm_shift and name.endswith("norm.weight"):
+            array = array + np.float32(spec.norm_shift)
         yield new_name, permuted(name, array, config, spec)
 
 

@@ -143,13 +143,17 @@ def _merge_scores(model: dict[str, Any], vocab: dict[str, int]) -> dict[int, flo
 
 def _space_prefix(data: dict[str, Any]) -> bool:
     """llama.cpp writes "▁" before every piece of text that follows a special token (or starts the input) when
-    add_space_prefix is set. A Metaspace pre-tokenizer with prepend_scheme "always" does the same; "first"
-    (Llama 2 and Mistral v0.3 without legacy) prepends to the input's start only, so llama.cpp must not: chat
-    prompts, which start with a special token, then tokenize alike (plain text loses its leading "▁")."""
+    add_space_prefix is set. tokenizer.json says the same with a Prepend("▁") normalizer (Llama 2, Zephyr:
+    applied to each piece between special tokens) or a Metaspace pre-tokenizer with prepend_scheme "always".
+    Metaspace "first" (Mistral v0.3) prepends to the input's start only, so llama.cpp must not: chat prompts,
+    which start with a special token, then tokenize alike (plain text loses its leading "▁"). Gemma's
+    tokenizer only replaces spaces (no prefix at all)."""
+    normalizer = data.get("normalizer") or {}
+    prepends = [n for n in normalizer.get("normalizers", [normalizer]) if n.get("type") == "Prepend"]
     pre = data.get("pre_tokenizer") or {}
-    steps = pre.get("pretokenizers", [pre])
-    schemes = [s.get("prepend_scheme") for s in steps if s.get("type") == "Metaspace"]
-    return not schemes or schemes[0] != "first"
+    schemes = [s.get("prepend_scheme", "always") for s in pre.get("pretokenizers", [pre])
+               if s.get("type") == "Metaspace"]
+    return bool(prepends) or (bool(schemes) and schemes[0] == "always")
 
 
 def _llama_meta(tokenizer, vocab_size: int, end_of_turn: str | None, data: dict[str, Any]) -> VocabMeta:

@@ -8,7 +8,8 @@ import gguf
 
 from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
-from tuneforge.export.gguf.arch import add_hparams, arch_spec
+from tuneforge.export.gguf.arch import arch_spec
+from tuneforge.export.gguf.hparams import add_hparams
 from tuneforge.export.gguf.llama_quant import check_llama_cpp, needs_llama_cpp
 from tuneforge.export.gguf.tensors import TYPES, encode, expected_tensors, storage_type
 from tuneforge.export.gguf.vocab import add_vocab, vocab_meta
@@ -36,13 +37,15 @@ def write_gguf(model, tokenizer, out_file: Path, gguf_type: str, *, name: str = 
     check_gguf_supported(config, gguf_type)
     spec = arch_spec(config)
     writer = gguf.GGUFWriter(str(out_file), gguf.MODEL_ARCH_NAMES[spec.gguf_arch])
-    writer.add_name(name)
+    writer.add_name(spec.gguf_name(name))
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    rope_freqs = add_hparams(writer, config, int(TYPES[gguf_type].file_type))
+    rope_tensors = add_hparams(writer, config, int(TYPES[gguf_type].file_type))
+    if spec.hparams is not None:
+        spec.hparams(writer, config)
     chat_template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
     add_vocab(writer, vocab_meta(tokenizer, config.vocab_size, end_of_turn), chat_template)
-    if rope_freqs is not None:
-        writer.add_tensor("rope_freqs.weight", rope_freqs)
+    for rope_name, rope_array in rope_tensors.items():
+        writer.add_tensor(rope_name, rope_array)
     for gguf_name, array in expected_tensors(model.state_dict(), config, spec):
         qtype = storage_type(gguf_name, array, gguf_type)
         writer.add_tensor(gguf_name, encode(array, qtype), raw_dtype=qtype)
