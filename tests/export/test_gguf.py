@@ -3,6 +3,8 @@ tensor present with its shape, values within the type's tolerance, tokenizer met
 read-back check fails loudly when the file does not match its source."""
 from __future__ import annotations
 
+import importlib.util
+
 import gguf
 import numpy as np
 import pytest
@@ -121,7 +123,12 @@ def test_gguf_export_through_the_cli_writes_modelfile_and_report(tiny_llama, tmp
     assert sorted(p.name for p in (tmp_path / "g").iterdir()) == ["Modelfile", "export_verify.json",
                                                                  "model-q8_0.gguf"]
     report = json.loads((tmp_path / "g" / "export_verify.json").read_text())
-    assert report["passed"] and [c["name"] for c in report["checks"]] == ["merge", "gguf"]
+    checks = {c["name"]: c for c in report["checks"]}
+    with_llama_cpp = importlib.util.find_spec("llama_cpp") is not None
+    assert report["passed"] and list(checks) == ["merge", "gguf", "template"] + ["greedy"] * with_llama_cpp
+    template = checks["template"]["details"]
+    assert template["renderings_compared"] == 4 and template["stops"] == ["<|eot_id|>", "<|eom_id|>"]
+    assert template["tokenizer"] == ("llama.cpp" if with_llama_cpp else "transformers")
     modelfile = (tmp_path / "g" / "Modelfile").read_text()
     assert "FROM ./model-q8_0.gguf" in modelfile and "PARAMETER stop <|eot_id|>" in modelfile
     assert modelfile.count("<|begin_of_text|>") == 1  # the tokenizer adds no BOS, so the TEMPLATE writes it
@@ -149,6 +156,8 @@ def test_lora_export_keeps_the_adapter_as_a_gguf_adapter_for_ollama(tiny_qwen, t
     """Issue 17, definition of done 3 (its file half; llama.cpp's logits are in test_llamacpp.py): the base's
     GGUF, the adapter as a GGUF LoRA adapter, a Modelfile FROM the base with ADAPTER, the template and stops;
     or FROM a base GGUF the user already has."""
+    import json
+
     import gguf
 
     from tests.export.conftest import make_adapter
@@ -161,6 +170,10 @@ def test_lora_export_keeps_the_adapter_as_a_gguf_adapter_for_ollama(tiny_qwen, t
                                                                  "export_verify.json", "model-f16.gguf"]
     lines = (tmp_path / "g" / "Modelfile").read_text().splitlines()
     assert "FROM ./model-f16.gguf" in lines and "ADAPTER ./adapter-f16.gguf" in lines
+    checks = {c["name"]: c for c in json.loads((tmp_path / "g" / "export_verify.json").read_text())["checks"]}
+    assert checks["template"]["passed"] and checks["template"]["details"]["renderings_compared"] == 4
+    if "greedy" in checks:  # llama.cpp with the adapter GGUF vs transformers with the peft adapter
+        assert checks["greedy"]["passed"] and checks["greedy"]["details"]["adapter"] == "adapter-f16.gguf"
     assert any(line.startswith("TEMPLATE ") for line in lines) and "PARAMETER stop <|im_end|>" in lines
     reader = gguf.GGUFReader(str(tmp_path / "g" / "adapter-f16.gguf"))
     assert bytes(reader.fields["general.type"].parts[-1]).decode() == "adapter"
@@ -174,7 +187,10 @@ def test_lora_export_keeps_the_adapter_as_a_gguf_adapter_for_ollama(tiny_qwen, t
     reused = tmp_path / "g" / "model-f16.gguf"
     assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'h'}", *common,
                  f"export_base_gguf={reused}"]) == 0
-    assert sorted(p.name for p in (tmp_path / "h").iterdir()) == ["Modelfile", "adapter-f16.gguf"]
+    assert sorted(p.name for p in (tmp_path / "h").iterdir()) == ["Modelfile", "adapter-f16.gguf",
+                                                                 "export_verify.json"]
+    checks = [c["name"] for c in json.loads((tmp_path / "h" / "export_verify.json").read_text())["checks"]]
+    assert checks == ["template"]  # the given base is no reference for greedy tokens, its chat template not ours
     assert f"FROM {reused.resolve()}" in (tmp_path / "h" / "Modelfile").read_text().splitlines()
     assert main(["export", str(tiny_qwen), f"export_dir={tmp_path / 'i'}", "export_format=gguf",
                  "export_adapter_only=true"]) == 2

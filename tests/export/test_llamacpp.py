@@ -28,10 +28,13 @@ def _hf(path):
     return AutoModelForCausalLM.from_pretrained(str(path)).eval(), AutoTokenizer.from_pretrained(str(path))
 
 
-def _gguf(model, tokenizer, path: Path, gguf_type: str) -> Path:
+def _gguf(model, tokenizer, path: Path, gguf_type: str, template=None) -> Path:
+    """The GGUF as the export writes it for `template` (which decides add_bos_token)."""
+    from tuneforge.export.gguf.vocab import runtime_adds_bos
     from tuneforge.export.gguf.write import write_gguf
 
-    return write_gguf(model, tokenizer, path, gguf_type)
+    add_bos = runtime_adds_bos(tokenizer, template) if template is not None else None
+    return write_gguf(model, tokenizer, path, gguf_type, add_bos=add_bos)
 
 
 def _open(path: Path, *, f32_cache: bool = False):
@@ -56,6 +59,16 @@ def _lora_logits(base: Path, lora: Path, ids: list[int]) -> np.ndarray:
         return _llama_logits(llm, ids)
     finally:
         llm.close()
+
+
+def _assert_consistent(gguf_file: Path, tokenizer, template) -> None:
+    """The export's template check on this GGUF and the Modelfile written for it, with llama.cpp's tokenizer."""
+    from tuneforge.export.consistency import check_template_consistency
+    from tuneforge.export.modelfile import tokenizer_modelfile
+
+    check = check_template_consistency(gguf_file, tokenizer_modelfile(gguf_file.name, template, tokenizer),
+                                       template, tokenizer)
+    assert check.passed and check.details["tokenizer"] == "llama.cpp", check.details["problems"]
 
 
 def _hf_logits(model, ids: list[int]) -> np.ndarray:
@@ -252,7 +265,7 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
     model, tokenizer = spm_llama(fixture)
     template = get_template(SPM_FIXTURES[fixture])
     for gguf_type in ("f32", "f16"):
-        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type))
+        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template))
         try:
             for conversation in SAMPLE_CONVERSATIONS:
                 text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
@@ -264,6 +277,7 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
                     assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
         finally:
             llm.close()
+    _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
 
 
 @pytest.mark.parametrize("kind", ["phi3", "phi3_longrope", "gemma", "gemma2", "gemma3"])
@@ -284,7 +298,7 @@ def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_pat
     prompts = [tokenizer(render_text(tokenizer, conversation, template=template, add_generation_prompt=True),
                          add_special_tokens=False)["input_ids"] for conversation in SAMPLE_CONVERSATIONS]
     for gguf_type in ("f32", "f16"):
-        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type), f32_cache=True)
+        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template), f32_cache=True)
         try:
             for conversation, ids in zip(SAMPLE_CONVERSATIONS, prompts):
                 text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
@@ -295,6 +309,7 @@ def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_pat
                     assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
         finally:
             llm.close()
+    _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
     adapter = make_adapter(model, tmp_path / "adapter", seed=3)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
     lora_file = write_gguf_lora(adapter, model.config, tmp_path / "lora.gguf")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.export.gotemplate import render
+from tuneforge.export.gguf.vocab import tokenizer_adds
+from tuneforge.export.gotemplate import render
 from tuneforge.export.modelfile import FORMATS, go_template, modelfile
 from tuneforge.model.tiny import train_tokenizer
 from tuneforge.templates.registry import get_template
@@ -16,9 +17,7 @@ WITH_SYSTEM = [{"role": "system", "content": "You are terse."}, *TWO_TURNS]
 
 
 def _bos_for_template(tokenizer) -> str:
-    ids = tokenizer("a")["input_ids"]
-    adds = tokenizer.bos_token_id is not None and ids and ids[0] == tokenizer.bos_token_id
-    return "" if adds else (tokenizer.bos_token or "")
+    return "" if tokenizer_adds(tokenizer, tokenizer.bos_token_id, True) else (tokenizer.bos_token or "")
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -88,3 +87,18 @@ def test_template_without_a_chat_format_falls_back_to_the_gguf_template():
     text = modelfile("m.gguf", custom, eos="<|END_OF_TURN_TOKEN|>")
     assert "TEMPLATE" not in text.replace("No Ollama TEMPLATE", "")
     assert "PARAMETER stop <|END_OF_TURN_TOKEN|>" in text
+
+
+@pytest.mark.parametrize("fixture, template, adds", [("llama2_chat", "llama2", True), ("mistral", "mistral", True),
+                                                     ("zephyr", "zephyr", False), ("phi3", "phi", False)])
+def test_llama_cpp_adds_bos_only_where_the_training_prompt_starts_with_it(fixture, template, adds):
+    """Zephyr's and Phi-3's templates write no BOS though their tokenizers add one: training saw none, so the
+    GGUF must not have llama.cpp add it (add_bos_token), and the TEMPLATE cannot leave it to the runtime."""
+    from transformers import AutoTokenizer
+
+    from tests.conftest import SHARED
+    from tuneforge.export.gguf.vocab import runtime_adds_bos
+
+    tokenizer = AutoTokenizer.from_pretrained(str(SHARED / "fixtures" / "tokenizers" / fixture))
+    assert runtime_adds_bos(tokenizer, get_template(template)) is adds
+    assert runtime_adds_bos(tokenizer, None) is (fixture != "phi3")  # plain text: what the tokenizer does

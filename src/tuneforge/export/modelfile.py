@@ -132,9 +132,14 @@ def _system_block(fmt: ChatFormat, bos: str, eos: str) -> str:
     return f"{{{{ if .Tools }}}}{tools}{{{{ else }}}}{plain}{{{{ end }}}}"
 
 
-def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "") -> str:
-    """The Ollama TEMPLATE for one chat format (bos "" when the runtime adds it itself)."""
-    user_pre, user_post = _halves(fmt.user, bos, eos)
+def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "", runtime_adds_bos: bool = False) -> str:
+    """The Ollama TEMPLATE for one chat format. `runtime_adds_bos`: llama.cpp puts BOS before the prompt (the
+    tokenizer adds it by itself), so the TEMPLATE leaves out the BOS that opens the conversation, but still
+    writes the one a family puts before each later turn (Llama 2's `<s>[INST]`)."""
+    user_bos = f"{{{{ if not $first }}}}{bos}{{{{ end }}}}" if runtime_adds_bos and bos else bos
+    if runtime_adds_bos:
+        bos = ""
+    user_pre, user_post = _halves(fmt.user.replace("{bos}", user_bos), bos, eos)
     bot_pre, bot_post = _halves(fmt.assistant, bos, eos)
     in_user_pre, in_user_post = _halves(fmt.system_in_user, bos, eos)
     system_in_user = "" if fmt.system is not None else \
@@ -170,7 +175,7 @@ def _quote(text: str) -> str:
 
 
 def modelfile(gguf_name: str, template: TemplateSpec | None, *, bos: str = "", eos: str | None = None,
-              adapter: str | None = None) -> str:
+              adapter: str | None = None, runtime_adds_bos: bool = False) -> str:
     """The Modelfile text; without a known chat format it has no TEMPLATE (Ollama then reads the GGUF's).
     `gguf_name`: a file beside the Modelfile, or an absolute path; `adapter`: a GGUF LoRA adapter beside it."""
     source = gguf_name if gguf_name.startswith("/") else f"./{gguf_name}"
@@ -184,8 +189,17 @@ def modelfile(gguf_name: str, template: TemplateSpec | None, *, bos: str = "", e
     if fmt is None:
         lines.append(f"# No Ollama TEMPLATE for '{template.name}' yet: Ollama uses the GGUF's chat template.")
     else:
-        lines.append(f"TEMPLATE {_quote(go_template(fmt, bos=bos, eos=eos or ''))}")
+        lines.append(f"TEMPLATE {_quote(go_template(fmt, bos=bos, eos=eos or '', runtime_adds_bos=runtime_adds_bos))}")
     if template.default_system:
         lines.append(f"SYSTEM {_quote(template.default_system)}")
     lines += [f"PARAMETER stop {_quote(word) if ' ' in word else word}" for word in stop_words(template, eos)]
     return "\n".join(lines) + "\n"
+
+
+def tokenizer_modelfile(gguf_name: str, template: TemplateSpec | None, tokenizer, *, adapter: str | None = None) -> str:
+    """`modelfile` for a model with this tokenizer: the TEMPLATE leaves the opening BOS out when llama.cpp adds
+    it (`runtime_adds_bos`, the GGUF's add_bos_token)."""
+    from tuneforge.export.gguf.vocab import runtime_adds_bos
+
+    return modelfile(gguf_name, template, bos=tokenizer.bos_token or "", eos=tokenizer.eos_token, adapter=adapter,
+                     runtime_adds_bos=runtime_adds_bos(tokenizer, template))

@@ -133,7 +133,7 @@ def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path, adapter: Path
     `adapter` the model is the base and the adapter goes beside it as a GGUF LoRA adapter (Modelfile ADAPTER),
     FROM an export_base_gguf when one is given."""
     from tuneforge.export.gguf.lora import write_gguf_lora
-    from tuneforge.export.modelfile import modelfile
+    from tuneforge.export.modelfile import tokenizer_modelfile
 
     prepare_for_export(merged)
     model, tokenizer, template = merged.model, merged.tokenizer, merged.template
@@ -155,17 +155,41 @@ def _export_gguf(merged: Merged, cfg: RunConfig, export_dir: Path, adapter: Path
         dtype = "f32" if cfg.export.gguf_type == "f32" else "f16"
         lora = write_gguf_lora(Path(adapter), model.config, export_dir / f"adapter-{dtype}.gguf", dtype=dtype)
         files.append(lora)
-    adds_bos = _adds_bos(tokenizer)
-    text = modelfile(base, template, bos="" if adds_bos else (tokenizer.bos_token or ""), eos=tokenizer.eos_token,
-                     adapter=lora.name if lora else None)
+    text = tokenizer_modelfile(base, template, tokenizer, adapter=lora.name if lora else None)
     (export_dir / "Modelfile").write_text(text, encoding="utf-8")
+    if cfg.export.export_verify:
+        checks += _consistency_checks(merged, cfg, export_dir / base,  # an absolute base stays itself
+                                      text, adapter, lora)
     return ExportResult(export_dir, [*files, export_dir / "Modelfile"], checks)
+
+
+def _consistency_checks(merged: Merged, cfg: RunConfig, gguf_path: Path, modelfile_text: str,
+                        adapter: Path | None, lora: Path | None) -> list[Check]:
+    """Training template vs GGUF chat template vs Modelfile; llama.cpp's greedy tokens vs transformers' (not
+    for a base GGUF the user gave: the file is not this export's, so it is no reference)."""
+    from tuneforge.export.consistency import SAMPLES, check_greedy, check_template_consistency
+    from tuneforge.templates.render import render_prompt
+
+    given_base = bool(cfg.export.export_base_gguf)
+    checks = [check_template_consistency(gguf_path, modelfile_text, merged.template, merged.tokenizer,
+                                         own_gguf=not given_base)]
+    if given_base:
+        return checks
+    reference = merged.model
+    if adapter is not None:
+        from peft import PeftModel
+
+        reference = PeftModel.from_pretrained(merged.model, str(adapter)).eval()
+    prompt = render_prompt(merged.tokenizer, SAMPLES[0], template=merged.template)
+    greedy = check_greedy(gguf_path, reference, prompt, cfg.export.gguf_type, lora_path=lora)
+    return checks + ([greedy] if greedy else [])
 
 
 def _write_model_gguf(model, tokenizer, template, cfg: RunConfig, export_dir: Path) -> tuple[Path, list]:
     """(the model's GGUF file, its checks): written by tuneforge, or for llama.cpp's types written as F16,
     checked, then quantized by llama.cpp (the F16 step removed)."""
     from tuneforge.export.gguf.llama_quant import needs_llama_cpp, quantize
+    from tuneforge.export.gguf.vocab import runtime_adds_bos
     from tuneforge.export.gguf.write import gguf_file_name, write_gguf
     from tuneforge.export.verify import check_gguf
 
@@ -173,7 +197,8 @@ def _write_model_gguf(model, tokenizer, template, cfg: RunConfig, export_dir: Pa
     own_type = "f16" if needs_llama_cpp(gguf_type) else gguf_type
     end_of_turn = template.end_of_turn(tokenizer.eos_token) if template else None
     path = write_gguf(model, tokenizer, export_dir / gguf_file_name(own_type), own_type,
-                      name=Path(str(cfg.model.model_name_or_path)).name, end_of_turn=end_of_turn)
+                      name=Path(str(cfg.model.model_name_or_path)).name, end_of_turn=end_of_turn,
+                      add_bos=runtime_adds_bos(tokenizer, template))
     checks = []
     if cfg.export.export_verify:
         chat_template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
@@ -189,9 +214,3 @@ def _write_model_gguf(model, tokenizer, template, cfg: RunConfig, export_dir: Pa
     checks.append(Check("llama.cpp quantize", passed, share, 1.0, {"file": final.name, "gguf_type": gguf_type, **types},
                         measure="share of matrices in a fallback type"))
     return final, checks
-
-
-def _adds_bos(tokenizer) -> bool:
-    bos = tokenizer.bos_token_id
-    ids = tokenizer("a", add_special_tokens=True)["input_ids"]
-    return bos is not None and bool(ids) and ids[0] == bos

@@ -6,6 +6,8 @@ stay for inspection): a wrong export must never pass silently.
   merged), on the probe prompts; tolerance by saved dtype.
 - gguf: the file read back with gguf.GGUFReader; every expected tensor present with its shape, dequantized
   values within the stored type's tolerance, tokenizer metadata complete.
+- template, greedy (GGUF exports): training template vs GGUF chat template vs Modelfile, llama.cpp's greedy
+  tokens vs transformers' (`export.consistency`).
 """
 from __future__ import annotations
 

@@ -74,12 +74,28 @@ def _token_type(token_id: int, added: dict[int, Any]) -> int:
     return gguf.TokenType.CONTROL if added[token_id].special else gguf.TokenType.USER_DEFINED
 
 
-def _adds(tokenizer, token_id: int | None, first: bool) -> bool:
+def tokenizer_adds(tokenizer, token_id: int | None, first: bool) -> bool:
     """Whether the tokenizer adds this special token by itself when encoding plain text."""
     if token_id is None:
         return False
     ids = tokenizer("a", add_special_tokens=True)["input_ids"]
     return bool(ids) and (ids[0] if first else ids[-1]) == token_id
+
+
+def runtime_adds_bos(tokenizer, template) -> bool:
+    """Whether llama.cpp (and Ollama) should put BOS before a prompt — the GGUF's add_bos_token, and whether the
+    Modelfile TEMPLATE leaves the opening BOS to the runtime: when the tokenizer adds BOS by itself and the
+    training template's prompts start with it. Zephyr's template writes no BOS, so training saw none, and
+    llama.cpp must not add one either."""
+    from tuneforge.templates.render import render_prompt
+
+    bos = tokenizer.bos_token_id
+    if not tokenizer_adds(tokenizer, bos, True):
+        return False
+    if template is None:
+        return True
+    ids = render_prompt(tokenizer, [{"role": "user", "content": "a"}], template=template)
+    return bool(ids) and ids[0] == bos
 
 
 def vocab_meta(tokenizer, vocab_size: int, end_of_turn: str | None) -> VocabMeta:
@@ -107,7 +123,7 @@ def vocab_meta(tokenizer, vocab_size: int, end_of_turn: str | None) -> VocabMeta
             types.append(gguf.TokenType.UNUSED)
     special = _special_ids(tokenizer, vocab_size, end_of_turn)
     return VocabMeta(tokens, [int(t) for t in types], _merges(model), pre, special,
-                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False))
+                     tokenizer_adds(tokenizer, special.get("bos"), True), tokenizer_adds(tokenizer, special.get("eos"), False))
 
 
 def _special_ids(tokenizer, vocab_size: int, end_of_turn: str | None) -> dict[str, int]:
@@ -172,7 +188,7 @@ def _llama_meta(tokenizer, vocab_size: int, end_of_turn: str | None, data: dict[
         types.append(int(gguf.TokenType.UNUSED))
     special = _special_ids(tokenizer, vocab_size, end_of_turn)
     return VocabMeta(tokens[:vocab_size], types[:vocab_size], [], "default", special,
-                     _adds(tokenizer, special.get("bos"), True), _adds(tokenizer, special.get("eos"), False),
+                     tokenizer_adds(tokenizer, special.get("bos"), True), tokenizer_adds(tokenizer, special.get("eos"), False),
                      model="llama", scores=scores[:vocab_size], add_space_prefix=_space_prefix(data))
 
 

@@ -2,6 +2,7 @@
 gguf.GGUFWriter (no llama.cpp checkout, no converter subprocess)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import gguf
@@ -31,8 +32,9 @@ def check_gguf_supported(config, gguf_type: str) -> None:
 
 
 def write_gguf(model, tokenizer, out_file: Path, gguf_type: str, *, name: str = "model",
-               end_of_turn: str | None = None) -> Path:
-    """Write `out_file`; the tokenizer's chat_template (already the template's export form) goes in too."""
+               end_of_turn: str | None = None, add_bos: bool | None = None) -> Path:
+    """Write `out_file`; the tokenizer's chat_template (already the template's export form) goes in too.
+    `add_bos`: the GGUF's add_bos_token when it is not what the tokenizer does (see `runtime_adds_bos`)."""
     config = model.config
     check_gguf_supported(config, gguf_type)
     spec = arch_spec(config)
@@ -43,7 +45,8 @@ def write_gguf(model, tokenizer, out_file: Path, gguf_type: str, *, name: str = 
     if spec.hparams is not None:
         spec.hparams(writer, config)
     chat_template = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
-    add_vocab(writer, vocab_meta(tokenizer, config.vocab_size, end_of_turn), chat_template)
+    meta = vocab_meta(tokenizer, config.vocab_size, end_of_turn)
+    add_vocab(writer, meta if add_bos is None else replace(meta, add_bos=add_bos), chat_template)
     for rope_name, rope_array in rope_tensors.items():
         writer.add_tensor(rope_name, rope_array)
     for gguf_name, array in expected_tensors(model.state_dict(), config, spec):
