@@ -2,6 +2,8 @@
 conversation, equals the jinja template's rendering; stop tokens and SYSTEM come from the same TemplateSpec."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tuneforge.export.gguf.vocab import tokenizer_adds
@@ -40,19 +42,28 @@ TOOL_CHAT = [{"role": "user", "content": "Weather in Paris?"},
 
 
 def _compact_json(text: str) -> str:
+    """JSON as Ollama writes it: no spaces after ':' and ',', no indentation (llama3 indents its tool list)."""
+    text = re.sub(r"([\[{,])\n\s+", r"\1", text)
+    text = re.sub(r"\n\s*([\]}])", r"\1", text)
     return text.replace('": ', '":').replace(', "', ',"')
+
+
+# what shows a family's tool call and tool result were rendered
+TOOL_MARKS = {"qwen": ("<tool_call>", "<tool_response>"), "llama3": ('"parameters":', "<|start_header_id|>ipython"),
+              "mistral": ("[TOOL_CALLS] [", "[TOOL_RESULTS]")}
 
 
 @pytest.mark.parametrize("name", sorted(n for n, f in FORMATS.items() if f.tools))
 def test_go_template_renders_tools_like_the_jinja_template(name):
     tokenizer = train_tokenizer(name, 300)
     spec = get_template(name)
-    template = go_template(FORMATS[name], eos=tokenizer.eos_token)
+    template = go_template(FORMATS[name], bos=_bos_for_template(tokenizer), eos=tokenizer.eos_token)
     expected = render_text(tokenizer, TOOL_CHAT, template=spec, tools=TOOLS, add_generation_prompt=True)
     got = render(template, TOOL_CHAT, spec.default_system, tools=TOOLS)
     # Ollama writes JSON without spaces after ':' and ','; everything else is identical
     assert _compact_json(got) == _compact_json(expected)
-    assert "<tool_call>" in got and "<tool_response>" in got
+    call, result = TOOL_MARKS[spec.tool_format]
+    assert call in got and result in got
 
 
 def test_modelfile_has_from_template_stops_and_default_system():

@@ -3,7 +3,7 @@ model: `.System` (the system messages joined), `.Messages` (each with `.Role`, `
 SYSTEM inserted as a system message when the conversation has none (what `ollama run` does).
 
 Supported: text, `{{ expr }}`, `{{- ... -}}` trimming, `if / else if / else / end`, `range $i, $_ := X`,
-`$v := expr`, `$v = expr`, and the functions eq, ne, and, or, not, len, slice.
+`$v := expr`, `$v = expr`, and the functions eq, ne, and, or, not, len, slice, json.
 """
 from __future__ import annotations
 
@@ -104,9 +104,15 @@ def _field(obj: Any, path: str) -> Any:
     return obj
 
 
+def go_json(value: Any) -> str:
+    """Go's json.Marshal: compact, UTF-8 kept, and <, >, & escaped (Go escapes them for HTML)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 _FUNCS = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "not": lambda a: not _truthy(a),
-    "len": len, "slice": lambda seq, start: seq[start:],
+    "len": len, "slice": lambda seq, start: seq[start:], "json": go_json,
 }
 
 
@@ -183,7 +189,7 @@ class _Json(dict):
     """A value Ollama prints as compact JSON (api.Tool, tool-call arguments)."""
 
     def __str__(self) -> str:
-        return json.dumps(self, separators=(",", ":"), ensure_ascii=False)
+        return go_json(dict(self))
 
 
 def _message(m: dict[str, Any]) -> dict[str, Any]:

@@ -5,25 +5,37 @@ Each template family's turn layout is data (`FORMATS`): the text around a system
 `{content}` where the message goes and `{bos}` / `{eos}` for the tokenizer's own tokens. `go_template` turns one
 layout into Ollama's template language; tests render it with Ollama's semantics and compare it with the jinja
 rendering, so the two cannot drift apart. The template is emitted without whitespace trimming (`{{-`), so
-every character between actions is literal prompt text. Families with a tool format (qwen) also render
-`.Tools`, assistant `.ToolCalls` and `tool` results; Ollama writes JSON without spaces, so those parts match the
-jinja rendering up to JSON whitespace.
+every character between actions is literal prompt text. Families with a tool format (qwen, qwen3, llama3,
+mistral) also render `.Tools`, assistant `.ToolCalls` and `tool` results; Ollama writes JSON without spaces (and
+without llama3's indentation of the tool list), so those parts match the jinja rendering up to JSON whitespace.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tuneforge.templates.spec import TemplateSpec
 
 
 @dataclass(frozen=True)
 class ToolFormat:
-    """How a family writes tools (Go template text): the system block when tools are offered (`{tools}` = the
-    tool list), one tool call (`.Function.Name`, `.Function.Arguments`), and a tool result turn."""
-    system: str
+    """How a family writes tools (Go template text; `{tools}` = the tool list, each tool as `tool`):
+    - `system`: the system block when tools are offered (qwen, llama3's "Environment: ipython"), or None;
+    - `first_user_open` / `first_user_lead`: text before the first user turn (Mistral's [AVAILABLE_TOOLS]) or
+      inside it before its content (Llama 3.1's function list), when tools are offered;
+    - `call`: one tool call (`.Function.Name`, `.Function.Arguments`); the calls of a message are wrapped in
+      `calls_open`/`calls_close` and joined by `call_sep`, which also follows the message's content when
+      `sep_after_content`;
+    - `result`: a tool result turn."""
+    system: str | None
     tool: str
     call: str
     result: str
+    call_sep: str = "\n"
+    calls_open: str = ""
+    calls_close: str = ""
+    sep_after_content: bool = True
+    first_user_open: str = ""
+    first_user_lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,24 @@ _QWEN_TOOLS = ToolFormat(
 _QWEN = ChatFormat(system=_CHATML.system, user=_CHATML.user, assistant=_CHATML.assistant, tools=_QWEN_TOOLS)
 _GEMMA = ChatFormat(prefix="{bos}", user="<start_of_turn>user\n{content}<end_of_turn>\n",
                     assistant="<start_of_turn>model\n{content}<end_of_turn>\n")
-_MISTRAL = ChatFormat(prefix="{bos}", user="[INST] {content} [/INST]", assistant="{content}{eos}")
+_MIXTRAL = ChatFormat(prefix="{bos}", user="[INST] {content} [/INST]", assistant="{content}{eos}")
+_MISTRAL = replace(_MIXTRAL, tools=ToolFormat(  # Mistral v0.3's control tokens
+    system=None, tool="{{ . }}", first_user_open="[AVAILABLE_TOOLS] [{tools}][/AVAILABLE_TOOLS]",
+    call='{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}',
+    calls_open="[TOOL_CALLS] [", call_sep=", ", calls_close="]", sep_after_content=False,
+    result='[TOOL_RESULTS] {"content": {{ .Content }}}[/TOOL_RESULTS]'))
+_LLAMA3_HEADER = "<|start_header_id|>system<|end_header_id|>\n\n"
+_LLAMA3_DATES = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+_LLAMA3_FUNCTIONS = ('Respond in the format {"name": function name, "parameters": dictionary of argument name and its '
+                     'value}.Do not use variables.\n\n')
+_LLAMA3_TOOLS = ToolFormat(
+    system=f"{_LLAMA3_HEADER}Environment: ipython\n{_LLAMA3_DATES}{{{{ .System }}}}<|eot_id|>",
+    tool="{{ . }}\n\n",
+    first_user_lead="Given the following functions, please respond with a JSON for a function call with its proper "
+                    f"arguments that best answers the given prompt.\n\n{_LLAMA3_FUNCTIONS}{{tools}}",
+    call='{"name": "{{ .Function.Name }}", "parameters": {{ .Function.Arguments }}}',
+    # the official template writes a result with tojson, which quotes a string result too
+    result="<|start_header_id|>ipython<|end_header_id|>\n\n{{ json .Content }}<|eot_id|>")
 _VICUNA = ChatFormat(system="{content} ", user="USER: {content} ASSISTANT:", assistant=" {content}{eos}", open="")
 _GLM = ChatFormat(prefix="[gMASK]<sop>", system="<|system|>\n{content}", user="<|user|>\n{content}",
                   assistant="<|assistant|>\n{content}", open="<|assistant|>")
@@ -65,12 +94,11 @@ FORMATS: dict[str, ChatFormat] = {
     "chatml": _CHATML, "qwen": _QWEN, "qwen3_nothink": _QWEN, "yi": _CHATML,
     "intern2": ChatFormat(prefix="{bos}", system=_CHATML.system, user=_CHATML.user, assistant=_CHATML.assistant),
     "llama3": ChatFormat(
-        prefix="{bos}", system_always=True,
-        system="<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
-               "Today Date: 26 Jul 2024\n\n{content}<|eot_id|>",
+        prefix="{bos}", system_always=True, tools=_LLAMA3_TOOLS,
+        system=f"{_LLAMA3_HEADER}{_LLAMA3_DATES}{{content}}<|eot_id|>",
         user="<|start_header_id|>user<|end_header_id|>\n\n{content}<|eot_id|>",
         assistant="<|start_header_id|>assistant<|end_header_id|>\n\n{content}<|eot_id|>"),
-    "mistral": _MISTRAL, "mixtral": _MISTRAL, "gemma": _GEMMA, "gemma3": _GEMMA,
+    "mistral": _MISTRAL, "mixtral": _MIXTRAL, "gemma": _GEMMA, "gemma3": _GEMMA,
     "phi": ChatFormat(system="<|system|>\n{content}<|end|>\n", user="<|user|>\n{content}<|end|>\n",
                       assistant="<|assistant|>\n{content}<|end|>\n"),
     "phi4": ChatFormat(system="<|im_start|>system<|im_sep|>{content}<|im_end|>",
@@ -126,10 +154,18 @@ def _system_block(fmt: ChatFormat, bos: str, eos: str) -> str:
     pre, post = _halves(fmt.system, bos, eos)
     plain = (f"{pre}{{{{ .System }}}}{post}" if fmt.system_always
              else f"{{{{ if .System }}}}{pre}{{{{ .System }}}}{post}{{{{ end }}}}")
-    if fmt.tools is None:
+    if fmt.tools is None or fmt.tools.system is None:
         return plain
-    tools = fmt.tools.system.replace("{tools}", f"{{{{ range .Tools }}}}{fmt.tools.tool}{{{{ end }}}}")
-    return f"{{{{ if .Tools }}}}{tools}{{{{ else }}}}{plain}{{{{ end }}}}"
+    return f"{{{{ if .Tools }}}}{_with_tools(fmt.tools.system, fmt.tools)}{{{{ else }}}}{plain}{{{{ end }}}}"
+
+
+def _with_tools(text: str, tools: ToolFormat) -> str:
+    """`text` with `{tools}` as the offered tools, each written as `tools.tool` (joined by ", " when the
+    family writes them as a JSON list)."""
+    if "[{tools}]" in text:
+        listed = f"{{{{ range $k, $t := $.Tools }}}}{{{{ if $k }}}}, {{{{ end }}}}{tools.tool.replace('{{ . }}', '{{ $t }}')}{{{{ end }}}}"
+        return text.replace("{tools}", listed)
+    return text.replace("{tools}", f"{{{{ range $.Tools }}}}{tools.tool}{{{{ end }}}}")
 
 
 def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "", runtime_adds_bos: bool = False) -> str:
@@ -145,19 +181,31 @@ def go_template(fmt: ChatFormat, *, bos: str = "", eos: str = "", runtime_adds_b
     system_in_user = "" if fmt.system is not None else \
         f"{{{{ if and $first $.System }}}}{in_user_pre}{{{{ $.System }}}}{in_user_post}{{{{ end }}}}"
     reply_open = bot_pre if fmt.open is None else _fill(fmt.open, bos, eos)
-    calls = tool_turn = ""
+    calls = tool_turn = user_open = user_lead = ""
     if fmt.tools is not None:
-        calls = (f"{{{{ range $j, $c := $m.ToolCalls }}}}{{{{ if or $m.Content $j }}}}\n{{{{ end }}}}"
-                 f"{fmt.tools.call}{{{{ end }}}}")
-        tool_turn = f'{{{{ else if eq .Role "tool" }}}}{fmt.tools.result}'
+        calls, tool_turn = _tool_calls(fmt.tools), f'{{{{ else if eq .Role "tool" }}}}{fmt.tools.result}'
+        if fmt.tools.first_user_open:
+            user_open = f"{{{{ if and $first $.Tools }}}}{_with_tools(fmt.tools.first_user_open, fmt.tools)}{{{{ end }}}}"
+        if fmt.tools.first_user_lead:
+            user_lead = f"{{{{ if and $first $.Tools }}}}{_with_tools(fmt.tools.first_user_lead, fmt.tools)}{{{{ end }}}}"
     return (_fill(fmt.prefix, bos, eos) + _system_block(fmt, bos, eos)
             + "{{ $first := true }}{{ range $i, $m := .Messages }}"
             "{{ $last := eq (len (slice $.Messages $i)) 1 }}"
-            f'{{{{ if eq .Role "user" }}}}{user_pre}{system_in_user}{{{{ .Content }}}}{user_post}'
+            f'{{{{ if eq .Role "user" }}}}{user_open}{user_pre}{system_in_user}{user_lead}{{{{ .Content }}}}{user_post}'
             "{{ $first = false }}"
             f'{{{{ else if eq .Role "assistant" }}}}{bot_pre}{{{{ .Content }}}}{calls}'
             f"{{{{ if not $last }}}}{bot_post}{{{{ end }}}}{tool_turn}{{{{ end }}}}"
             f'{{{{ if and $last (ne .Role "assistant") }}}}{reply_open}{{{{ end }}}}{{{{ end }}}}')
+
+
+def _tool_calls(tools: ToolFormat) -> str:
+    """An assistant message's tool calls (inside the range over .Messages: `$m` is the message)."""
+    sep_when = "or $m.Content $j" if tools.sep_after_content else "$j"
+    calls = (f"{{{{ range $j, $c := $m.ToolCalls }}}}{{{{ if {sep_when} }}}}{tools.call_sep}{{{{ end }}}}"
+             f"{tools.call}{{{{ end }}}}")
+    if tools.calls_open or tools.calls_close:
+        calls = f"{{{{ if $m.ToolCalls }}}}{tools.calls_open}{calls}{tools.calls_close}{{{{ end }}}}"
+    return calls
 
 
 def stop_words(template: TemplateSpec, eos: str | None) -> list[str]:
