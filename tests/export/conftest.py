@@ -91,14 +91,18 @@ def _gemma_style_tokenizer():
 LONGROPE = {"rope_type": "longrope", "long_factor": [1.0 + 0.5 * i for i in range(8)],
             "short_factor": [1.0 + 0.1 * i for i in range(8)]}
 # kind → the registry template its conversations are rendered with
-ARCH_TEMPLATES = {"phi3": "phi", "phi3_longrope": "phi", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma3"}
+ARCH_TEMPLATES = {"phi3": "phi", "phi3_longrope": "phi", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma3",
+                  "mixtral": "mixtral", "qwen2_moe": "qwen"}
 
 
 def tiny_arch(kind: str):
     """(a random 64-wide model of architecture `kind`, its tokenizer): Phi-3.5's real tokenizer for phi3, the
-    Gemma-style one for gemma/gemma2/gemma3. Gemma's norms get random weights so that llama.cpp's (1 + w) shift
-    is exercised; Gemma 3 has six layers, five sliding-window layers then a global one, as llama.cpp lays it
-    out; query_pre_attn_scalar is the head width, as on the real 1B–12B models."""
+    Gemma-style one for gemma/gemma2/gemma3, Mixtral's and Qwen2.5's for the MoE models. Gemma's norms get
+    random weights so that llama.cpp's (1 + w) shift is exercised; Gemma 3 has six layers, five sliding-window
+    layers then a global one, as llama.cpp lays it out; query_pre_attn_scalar is the head width, as on the real
+    1B–12B models. The MoE routers and output heads get large random weights, so that no two experts tie for
+    a token, nor two tokens for the greedy pick (Qwen's 151k-token vocabulary on a random 64-wide model has
+    next-token scores within 0.3 % of each other, and float rounding then picks either)."""
     import torch
     import transformers
 
@@ -113,6 +117,8 @@ def tiny_arch(kind: str):
         config = transformers.Phi3Config(vocab_size=32064, num_hidden_layers=2, bos_token_id=1, eos_token_id=32000,
                                          pad_token_id=32000, tie_word_embeddings=False, **common, **extra)
         return transformers.Phi3ForCausalLM(config).eval(), tokenizer
+    if kind in ("mixtral", "qwen2_moe"):
+        return _tiny_moe(kind, common)
     tokenizer = _gemma_style_tokenizer()
     ids = dict(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                pad_token_id=tokenizer.pad_token_id, head_dim=16)
@@ -128,4 +134,28 @@ def tiny_arch(kind: str):
         for name, param in model.named_parameters():
             if "norm" in name:
                 param.normal_(0, 0.3)
+    return model.eval(), tokenizer
+
+
+def _tiny_moe(kind: str, common: dict):
+    import torch
+    import transformers
+
+    from tests.conftest import SHARED
+
+    fixture = "mixtral" if kind == "mixtral" else "qwen2_5"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(SHARED / "fixtures" / "tokenizers" / fixture))
+    sizes = dict(vocab_size=len(tokenizer), num_hidden_layers=2, tie_word_embeddings=False, **common)
+    if kind == "mixtral":
+        model = transformers.MixtralForCausalLM(transformers.MixtralConfig(
+            num_local_experts=4, num_experts_per_tok=2, bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id, **sizes))
+    else:
+        model = transformers.Qwen2MoeForCausalLM(transformers.Qwen2MoeConfig(
+            num_experts=4, num_experts_per_tok=2, moe_intermediate_size=64, shared_expert_intermediate_size=96,
+            norm_topk_prob=False, eos_token_id=tokenizer.eos_token_id, **sizes))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith("mlp.gate.weight") or name == "lm_head.weight":
+                param.normal_(0, 0.5)
     return model.eval(), tokenizer

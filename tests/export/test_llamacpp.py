@@ -264,6 +264,7 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
 
     model, tokenizer = spm_llama(fixture)
     template = get_template(SPM_FIXTURES[fixture])
+    tokenizer.chat_template = template.export_chat_template()  # what the export writes into the GGUF
     for gguf_type in ("f32", "f16"):
         llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template))
         try:
@@ -280,21 +281,23 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
     _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
 
 
-@pytest.mark.parametrize("kind", ["phi3", "phi3_longrope", "gemma", "gemma2", "gemma3"])
+@pytest.mark.parametrize("kind", ["phi3", "phi3_longrope", "gemma", "gemma2", "gemma3", "mixtral", "qwen2_moe"])
 def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_path):
-    """Issue 17, definition of done 1 for phi3 (with and without Phi-3.5's longrope), gemma, gemma2 and gemma3
-    text: f32 and f16 GGUFs load in llama.cpp, which gives transformers' ids for the template-rendered sample
+    """Issue 17, definition of done 1 for phi3 (with and without Phi-3.5's longrope), gemma, gemma2, gemma3
+    text, and the MoE models mixtral and qwen2_moe: f32 and f16 GGUFs load in llama.cpp, which gives transformers' ids for the template-rendered sample
     conversations (Phi-3's rstrip special tokens included); f32 logits within 1e-3 relative; 20 greedy tokens
     identical; a LoRA adapter as a GGUF adapter on the base matches the merged model within 1e-3."""
     from peft import PeftModel
 
     from tests.export.conftest import ARCH_TEMPLATES, make_adapter, tiny_arch
+    from tuneforge.core.errors import UserError
     from tuneforge.export.gguf.lora import write_gguf_lora
     from tuneforge.templates.registry import get_template
     from tuneforge.templates.render import render_text
 
     model, tokenizer = tiny_arch(kind)
     template = get_template(ARCH_TEMPLATES[kind])
+    tokenizer.chat_template = template.export_chat_template()  # what the export writes into the GGUF
     prompts = [tokenizer(render_text(tokenizer, conversation, template=template, add_generation_prompt=True),
                          add_special_tokens=False)["input_ids"] for conversation in SAMPLE_CONVERSATIONS]
     for gguf_type in ("f32", "f16"):
@@ -310,7 +313,11 @@ def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_pat
         finally:
             llm.close()
     _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
-    adapter = make_adapter(model, tmp_path / "adapter", seed=3)
+    if kind == "mixtral":  # peft's all-linear reaches its experts, which a GGUF adapter cannot hold: refused
+        with pytest.raises(UserError, match="trains MoE experts"):
+            write_gguf_lora(make_adapter(model, tmp_path / "experts", seed=3), model.config, tmp_path / "x.gguf")
+    adapter = make_adapter(model, tmp_path / "adapter", seed=3,
+                           targets=["q_proj", "k_proj", "v_proj", "o_proj"] if kind == "mixtral" else "all-linear")
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload().eval()
     lora_file = write_gguf_lora(adapter, model.config, tmp_path / "lora.gguf")
     llm = llama_cpp.Llama(model_path=str(tmp_path / "f32.gguf"), lora_path=str(lora_file), n_ctx=512,

@@ -171,7 +171,7 @@ def test_unsupported_gguf_architecture(tmp_path, capsys):
     AutoModelForCausalLM.from_config(GPT2Config(n_embd=32, n_layer=1, n_head=2, vocab_size=64)).save_pretrained(gpt2)
     err = _error(capsys, str(gpt2), f"export_dir={tmp_path / 'g'}", "export_format=gguf")
     assert "does not support architecture 'gpt2'" in err
-    assert "supported: llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text" in err
+    assert "supported: llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, phi3, gemma, gemma2, gemma3_text" in err
     assert "export_format: hf" in err
 
 

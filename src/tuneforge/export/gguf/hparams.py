@@ -106,6 +106,26 @@ def _longrope(writer: gguf.GGUFWriter, config, rope: dict[str, Any]) -> dict[str
             "rope_factors_short.weight": np.asarray(rope["short_factor"], dtype=np.float32)}
 
 
+def mixtral(writer: gguf.GGUFWriter, config) -> None:
+    writer.add_expert_count(int(config.num_local_experts))
+    writer.add_expert_used_count(int(config.num_experts_per_tok))
+
+
+def qwen2_moe(writer: gguf.GGUFWriter, config) -> None:
+    writer.add_expert_count(int(config.num_experts))
+    writer.add_expert_used_count(int(config.num_experts_per_tok))
+    writer.add_expert_feed_forward_length(int(config.moe_intermediate_size))
+    writer.add_expert_shared_feed_forward_length(int(config.shared_expert_intermediate_size))
+
+
+def qwen2_moe_unsupported(config) -> str | None:
+    if getattr(config, "norm_topk_prob", False):
+        return "norm_topk_prob is on, and llama.cpp does not renormalise Qwen2-MoE's top-k expert weights"
+    if getattr(config, "mlp_only_layers", None) or getattr(config, "decoder_sparse_step", 1) != 1:
+        return "some of its layers are dense (mlp_only_layers / decoder_sparse_step), which llama.cpp's qwen2moe lacks"
+    return None
+
+
 def phi3(writer: gguf.GGUFWriter, config) -> None:
     original = getattr(config, "original_max_position_embeddings", None) or config.max_position_embeddings
     writer.add_rope_scaling_orig_ctx_len(int(original))

@@ -50,6 +50,10 @@ def write_gguf_lora(adapter_dir: Path, base_config, out_file: Path, *, dtype: st
             continue
         module = match.group("module")
         target = names.get_name(f"{module}.weight", try_suffixes=(".weight",))
+        if target is None and ".experts" in module:
+            raise UserError(f"the adapter trains MoE experts ('{module}'), which a GGUF LoRA adapter cannot hold; "
+                            f"export the merged model instead (export_adapter_only: false)",
+                            field="adapter_name_or_path")
         if target is None:
             raise UserError(f"cannot map adapter module '{module}' to a GGUF tensor", field="adapter_name_or_path")
         array = tensor.float().numpy()

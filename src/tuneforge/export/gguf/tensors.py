@@ -61,17 +61,32 @@ def expected_tensors(state_dict, config, spec: ArchSpec) -> Iterator[tuple[str, 
     """(gguf name, float32 array in GGUF layout) for every tensor llama.cpp needs."""
     names = gguf.get_tensor_name_map(spec.gguf_arch, config.num_hidden_layers)
     tied = bool(getattr(config, "tie_word_embeddings", False))
-    for name, tensor in state_dict.items():
-        if name.endswith(_SKIP) or (tied and name == "lm_head.weight"):
+    for hf_name, tensor in state_dict.items():
+        if hf_name.endswith(_SKIP) or (tied and hf_name == "lm_head.weight"):
             continue
-        new_name = names.get_name(name, try_suffixes=(".weight", ".bias"))
-        if new_name is None:
-            raise UserError(f"cannot map weight '{name}' to a GGUF tensor of arch "
-                            f"{gguf.MODEL_ARCH_NAMES[spec.gguf_arch]}", field="export_format")
-        array = tensor.detach().float().cpu().numpy()
-        if spec.norm_shift and name.endswith("norm.weight"):
-            array = array + np.float32(spec.norm_shift)
-        yield new_name, permuted(name, array, config, spec)
+        for name, array in _unfused_experts(hf_name, tensor.detach().float().cpu().numpy()):
+            new_name = names.get_name(name, try_suffixes=(".weight", ".bias"))
+            if new_name is None:
+                raise UserError(f"cannot map weight '{name}' to a GGUF tensor of arch "
+                                f"{gguf.MODEL_ARCH_NAMES[spec.gguf_arch]}", field="export_format")
+            if spec.norm_shift and name.endswith("norm.weight"):
+                array = array + np.float32(spec.norm_shift)
+            yield new_name, permuted(name, array, config, spec)
+
+
+def _unfused_experts(name: str, array: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+    """transformers keeps a MoE layer's experts as two stacked parameters, `experts.gate_up_proj`
+    (experts × 2·ff × hidden, gate rows first) and `experts.down_proj`; llama.cpp wants ffn_gate_exps,
+    ffn_up_exps and ffn_down_exps, so the first is split (as llama.cpp's converter does)."""
+    if name.endswith("mlp.experts.gate_up_proj"):
+        half = array.shape[-2] // 2
+        base = name.removesuffix(".gate_up_proj")
+        yield f"{base}.gate_proj.weight", np.ascontiguousarray(array[..., :half, :])
+        yield f"{base}.up_proj.weight", np.ascontiguousarray(array[..., half:, :])
+    elif name.endswith("mlp.experts.down_proj"):
+        yield f"{name}.weight", array
+    else:
+        yield name, array
 
 
 def storage_type(name: str, array: np.ndarray, gguf_type: str) -> Q:
