@@ -41,7 +41,7 @@ test-fast: $(VENV)/.test-installed
 test-gguf: $(VENV)/.test-installed
 	PIP_CONSTRAINT=$(CURDIR)/constraints-vision.txt CMAKE_ARGS=-DGGML_NATIVE=OFF $(PIP) install -q \
 	  -c constraints-vision.txt llama-cpp-python
-	$(PY) -m pytest -q -p no:cacheprovider tests/export/test_llamacpp.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/export/test_llamacpp.py tests/export/test_consistency.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -253,24 +253,20 @@ SAMPLE_CONVERSATIONS = [
 ]
 
 
-@pytest.mark.parametrize("fixture", ["llama2_chat", "mistral", "zephyr", "mixtral"])
-def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tmp_path):
-    """Issue 17, definition of done 1 for Llama-family models with SentencePiece vocabularies: f32 and f16
-    GGUFs load in llama.cpp; its tokenizer gives transformers' ids for the template-rendered sample
-    conversations (special tokens included); f32 logits within 1e-3 relative; 20 greedy tokens identical."""
-    from tests.export.conftest import SPM_FIXTURES, spm_llama
-    from tuneforge.templates.registry import get_template
+def _assert_like_transformers(model, tokenizer, template, tmp_path: Path, *, f32_cache: bool = False) -> list:
+    """Issue 17, definition of done 1: f32 and f16 GGUFs (written as the export writes them for `template`)
+    load in llama.cpp; its tokenizer gives transformers' ids for the template-rendered sample conversations,
+    special tokens included; f32 logits within 1e-3 relative; 20 greedy tokens identical; and the export's
+    template check passes. Returns the sample prompts' ids."""
     from tuneforge.templates.render import render_text
 
-    model, tokenizer = spm_llama(fixture)
-    template = get_template(SPM_FIXTURES[fixture])
     tokenizer.chat_template = template.export_chat_template()  # what the export writes into the GGUF
+    texts = [render_text(tokenizer, c, template=template, add_generation_prompt=True) for c in SAMPLE_CONVERSATIONS]
+    prompts = [tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
     for gguf_type in ("f32", "f16"):
-        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template))
+        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template), f32_cache=f32_cache)
         try:
-            for conversation in SAMPLE_CONVERSATIONS:
-                text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
-                ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            for text, ids in zip(texts, prompts):
                 assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids, (gguf_type, text)
                 if gguf_type == "f32":
                     reference = _hf_logits(model, ids)
@@ -279,40 +275,36 @@ def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tm
         finally:
             llm.close()
     _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
+    return prompts
+
+
+@pytest.mark.parametrize("fixture", ["llama2_chat", "mistral", "zephyr", "mixtral"])
+def test_sentencepiece_models_tokenize_and_compute_like_transformers(fixture, tmp_path):
+    """Definition of done 1 (`_assert_like_transformers`) for Llama-family models with SentencePiece
+    vocabularies."""
+    from tests.export.conftest import SPM_FIXTURES, spm_llama
+    from tuneforge.templates.registry import get_template
+
+    model, tokenizer = spm_llama(fixture)
+    _assert_like_transformers(model, tokenizer, get_template(SPM_FIXTURES[fixture]), tmp_path)
 
 
 @pytest.mark.parametrize("kind", ["phi3", "phi3_longrope", "gemma", "gemma2", "gemma3", "mixtral", "qwen2_moe"])
 def test_more_architectures_tokenize_and_compute_like_transformers(kind, tmp_path):
-    """Issue 17, definition of done 1 for phi3 (with and without Phi-3.5's longrope), gemma, gemma2, gemma3
-    text, and the MoE models mixtral and qwen2_moe: f32 and f16 GGUFs load in llama.cpp, which gives transformers' ids for the template-rendered sample
-    conversations (Phi-3's rstrip special tokens included); f32 logits within 1e-3 relative; 20 greedy tokens
-    identical; a LoRA adapter as a GGUF adapter on the base matches the merged model within 1e-3."""
+    """Definition of done 1 (`_assert_like_transformers`, llama.cpp's KV cache in F32) for phi3 (with and
+    without Phi-3.5's longrope; its rstrip special tokens), gemma, gemma2, gemma3 text, and the MoE models
+    mixtral and qwen2_moe; and a LoRA adapter as a GGUF adapter on the base matches the merged model within
+    1e-3."""
     from peft import PeftModel
 
     from tests.export.conftest import ARCH_TEMPLATES, make_adapter, tiny_arch
     from tuneforge.core.errors import UserError
     from tuneforge.export.gguf.lora import write_gguf_lora
     from tuneforge.templates.registry import get_template
-    from tuneforge.templates.render import render_text
 
     model, tokenizer = tiny_arch(kind)
-    template = get_template(ARCH_TEMPLATES[kind])
-    tokenizer.chat_template = template.export_chat_template()  # what the export writes into the GGUF
-    prompts = [tokenizer(render_text(tokenizer, conversation, template=template, add_generation_prompt=True),
-                         add_special_tokens=False)["input_ids"] for conversation in SAMPLE_CONVERSATIONS]
-    for gguf_type in ("f32", "f16"):
-        llm = _open(_gguf(model, tokenizer, tmp_path / f"{gguf_type}.gguf", gguf_type, template), f32_cache=True)
-        try:
-            for conversation, ids in zip(SAMPLE_CONVERSATIONS, prompts):
-                text = render_text(tokenizer, conversation, template=template, add_generation_prompt=True)
-                assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids, (gguf_type, text)
-                if gguf_type == "f32":
-                    reference = _hf_logits(model, ids)
-                    assert np.abs(_llama_logits(llm, ids) - reference).max() / np.abs(reference).max() < 1e-3
-                    assert _llama_greedy(llm, ids, 20) == _hf_greedy(model, ids, 20)
-        finally:
-            llm.close()
-    _assert_consistent(tmp_path / "f32.gguf", tokenizer, template)
+    prompts = _assert_like_transformers(model, tokenizer, get_template(ARCH_TEMPLATES[kind]), tmp_path,
+                                        f32_cache=True)
     if kind == "mixtral":  # peft's all-linear reaches its experts, which a GGUF adapter cannot hold: refused
         with pytest.raises(UserError, match="trains MoE experts"):
             write_gguf_lora(make_adapter(model, tmp_path / "experts", seed=3), model.config, tmp_path / "x.gguf")
