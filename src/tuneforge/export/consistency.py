@@ -87,10 +87,7 @@ class _Tokenizer:
 
 def _field(fields, key: str):
     value = fields.get(key)
-    if value is None:
-        return None
-    contents = value.contents()
-    return contents
+    return None if value is None else value.contents()
 
 
 def check_template_consistency(gguf_path: Path, modelfile_text: str, template: TemplateSpec | None, tokenizer,
