@@ -15,7 +15,10 @@ from tuneforge.config.fields import option, split_names
 CHUNK_LOGITS = 2**24
 
 # Our own keys, not TrainingArguments fields.
-_OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path"}
+_OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path",
+             "include_effective_tokens_per_second"}
+# include_num_input_tokens_seen as YAML/CLI spell it → transformers' value
+_TOKENS_SEEN = {"true": "all", "yes": "all", "all": "all", "non_padding": "non_padding", "false": "no", "no": "no"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,13 @@ class TrainConfig:
     report_to: str = option("none", "Experiment trackers, comma-separated (none, all = every installed one, "
                                     "tensorboard, wandb, mlflow, …).")
     run_name: str | None = option(None, "Name of the run in trackers.")
-    include_num_input_tokens_seen: bool = option(False, "Count input tokens seen in the logs.")
+    include_num_input_tokens_seen: str = option("no", "Count input tokens seen (num_input_tokens_seen in the logs "
+                                                      "and train metrics): all, non_padding (padding left out), "
+                                                      "no; true means all, as in transformers.")
+    include_effective_tokens_per_second: bool = option(False, "Report effective_tokens_per_sec in the train "
+                                                              "metrics (all_results.json), as LLaMA-Factory: the "
+                                                              "training set's tokens × epochs ÷ runtime, per "
+                                                              "device.")
     disable_tqdm: bool = option(False, "Hide the progress bar.")
     # hardware
     use_cpu: bool = option(False, "Train on the CPU even when a GPU is present.")
@@ -111,13 +120,17 @@ class TrainConfig:
             return "none"
         return "all" if names == ["all"] else names
 
+    def tokens_seen(self) -> str:
+        """include_num_input_tokens_seen as transformers takes it: all, non_padding or no."""
+        return _TOKENS_SEEN.get(self.include_num_input_tokens_seen.strip().lower(), "no")
+
     def to_training_arguments(self) -> dict[str, Any]:
         """Keyword arguments for transformers.TrainingArguments (the caller adds device-dependent ones)."""
         kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _OWN_KEYS}
         kwargs["do_train"] = self.trains()
         kwargs["warmup_steps"] = self.warmup()
         kwargs["train_sampling_strategy"] = "group_by_length" if self.group_by_length else "random"
-        kwargs["include_num_input_tokens_seen"] = "all" if self.include_num_input_tokens_seen else "no"
+        kwargs["include_num_input_tokens_seen"] = self.tokens_seen()
         kwargs["eval_steps"] = self.eval_steps or self.logging_steps
         kwargs["report_to"] = self.report_targets()
         kwargs.pop("gradient_checkpointing")  # decided with the device, by the train layer
@@ -125,6 +138,9 @@ class TrainConfig:
 
     def problems(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
+        if self.include_num_input_tokens_seen.strip().lower() not in _TOKENS_SEEN:
+            out.append(("include_num_input_tokens_seen", f"'{self.include_num_input_tokens_seen}' is not one of: "
+                                                         "all, non_padding, no (or true/false)"))
         if self.bf16 and self.fp16:
             out.append(("fp16", "bf16 and fp16 cannot both be on"))
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size",

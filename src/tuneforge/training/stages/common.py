@@ -111,6 +111,12 @@ def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, 
     """Train, save the adapter/model + tokenizer (then `after_save`), metrics, plots and the finished mark —
     the same ending for every Trainer-based stage."""
     result = train_until_done(trainer, resume)
+    if cfg.train.include_effective_tokens_per_second:
+        from tuneforge.training.throughput import effective_tokens_per_second
+
+        rate = effective_tokens_per_second(trainer.train_dataset, result.metrics, trainer.args.world_size)
+        if rate is not None:
+            result.metrics["effective_tokens_per_sec"] = rate
     trainer.save_model()
     if after_save is not None and trainer.is_world_process_zero():
         after_save()
