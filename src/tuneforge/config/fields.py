@@ -23,6 +23,7 @@ class FieldFacts:
     default: Any
     choices: tuple[str, ...] | None
     help: str
+    mapping: bool = False  # a str field that also takes a YAML mapping, kept as JSON text
 
     @property
     def kind(self) -> str:
@@ -46,13 +47,14 @@ def field_facts(cls: type) -> tuple[FieldFacts, ...]:
         if len(bases) != 1 or bases[0] not in _BASES.values():
             raise TypeError(f"{cls.__name__}.{f.name}: config fields are bool, int, float or str (got {hint})")
         out.append(FieldFacts(f.name, bases[0].__name__, type(None) in members, f.default,
-                              f.metadata.get("choices"), f.metadata.get("help", "")))
+                              f.metadata.get("choices"), f.metadata.get("help", ""), f.metadata.get("mapping", False)))
     return tuple(out)
 
 
-def option(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
-    """A dataclass field with help text (and optional choices) in its metadata."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+def option(default: Any, help: str, choices: tuple[str, ...] | None = None, *, mapping: bool = False) -> Any:
+    """A dataclass field with help text (and optional choices) in its metadata; `mapping`: a str field that
+    also takes a YAML mapping (stored as JSON text)."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "mapping": mapping})
 
 
 def split_names(value: str | None) -> list[str]:

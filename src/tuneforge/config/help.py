@@ -6,6 +6,7 @@ import textwrap
 from tuneforge.config.fields import field_facts
 from tuneforge.config.later import LATER_KEYS
 from tuneforge.config.run import GROUPS
+from tuneforge.config.trainer import MANAGED
 
 
 def format_config_help(width: int = 100) -> str:
@@ -16,6 +17,9 @@ def format_config_help(width: int = 100) -> str:
             head = f"  {f.name} ({f.type_label()}, default {f.default!r})"
             body = textwrap.fill(f.help, width=width, initial_indent="      ", subsequent_indent="      ")
             lines += [head, body]
+    lines.append("\nTrainingArguments fields tuneforge sets itself (a value is refused with what to set instead):")
+    for name, instead in MANAGED.items():
+        lines.append(textwrap.fill(f"{name}: {instead}", width=width, initial_indent="  ", subsequent_indent="      "))
     later = sorted({capability for capability in LATER_KEYS.values()})
     lines.append("\nAlso recognised, not supported yet: keys of " + "; ".join(later) + ".")
     return "\n".join(lines)

@@ -18,9 +18,9 @@ _GROUPS = {
 LATER_KEYS: MappingProxyType[str, str] = MappingProxyType(
     {key: capability for capability, keys in _GROUPS.items() for key in keys.split()})
 
-# Keys LLaMA-Factory accepts that change nothing a run produces (a debug print; the KV cache at training,
-# which transformers turns off under gradient checkpointing anyway); accepted and ignored.
-IGNORED_KEYS = frozenset({"print_param_status", "use_cache"})
+# Keys LLaMA-Factory accepts that change nothing a run produces (a debug print of every parameter's dtype and
+# device); accepted and ignored.
+IGNORED_KEYS = frozenset({"print_param_status"})
 
 
 def is_empty_value(value: object) -> bool:

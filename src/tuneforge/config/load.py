@@ -7,12 +7,15 @@ its value came from (the file, or the command line for an override).
 """
 from __future__ import annotations
 
+import json
+
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tuneforge.config.fields import FieldFacts, check_choices, field_facts
 from tuneforge.config.later import IGNORED_KEYS, LATER_KEYS, is_empty_value
+from tuneforge.config.trainer import MANAGED
 from tuneforge.config.rules import cross_group_problems
 from tuneforge.config.run import FIELD_GROUP, GROUPS, RunConfig
 from tuneforge.core.errors import UserError, UserErrors, did_you_mean
@@ -81,6 +84,8 @@ def _coerce(value: Any, facts: FieldFacts) -> Any:
         if isinstance(value, (list, tuple)):
             return ",".join(str(v) for v in value)
         if isinstance(value, dict):
+            if facts.mapping:
+                return json.dumps(value)
             raise ValueError("expected a string, got a mapping")
     return str(value)  # field_facts guarantees the base is one of the four
 
@@ -119,8 +124,11 @@ def _typed_values(merged: Mapping[str, tuple[Any, str | None]]) -> tuple[dict[st
         elif key in LATER_KEYS:
             if not is_empty_value(value):
                 errors.append(UserError(f"not supported yet ({LATER_KEYS[key]})", file=origin, field=key))
+        elif key in MANAGED:
+            if not is_empty_value(value):
+                errors.append(UserError(f"is set by tuneforge: {MANAGED[key]}", file=origin, field=key))
         elif key not in IGNORED_KEYS:
-            known = list(FIELD_GROUP) + list(LATER_KEYS)
+            known = list(FIELD_GROUP) + list(LATER_KEYS) + list(MANAGED)
             errors.append(UserError(f"unknown key{did_you_mean(key, known)}", file=origin, field=key))
     return values, errors
 

@@ -15,9 +15,10 @@ from tuneforge.config.preference import KTO_MIN_DEVICE_BATCH, PreferenceConfig
 from tuneforge.config.rl import RLConfig
 from tuneforge.config.scale import ScaleConfig
 from tuneforge.config.train import TrainConfig
+from tuneforge.config.trainer import TrainerConfig
 
 GROUPS: dict[str, type] = {"model": ModelConfig, "data": DataConfig, "finetune": FinetuneConfig,
-                           "train": TrainConfig, "preference": PreferenceConfig, "rl": RLConfig, "scale": ScaleConfig,
+                           "train": TrainConfig, "trainer": TrainerConfig, "preference": PreferenceConfig, "rl": RLConfig, "scale": ScaleConfig,
                            "generation": GenerationConfig, "evaluate": EvaluateConfig, "export": ExportConfig}
 
 
@@ -27,6 +28,7 @@ class RunConfig:
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
     preference: PreferenceConfig = dataclasses.field(default_factory=PreferenceConfig)
     rl: RLConfig = dataclasses.field(default_factory=RLConfig)
     scale: ScaleConfig = dataclasses.field(default_factory=ScaleConfig)

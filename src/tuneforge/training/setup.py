@@ -97,7 +97,7 @@ def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=No
     """TrainingArguments for this run; `model` lets GaLore/APOLLO target every Linear but the output head."""
     from transformers import TrainingArguments
 
-    kwargs = cfg.train.to_training_arguments()
+    kwargs = {**cfg.train.to_training_arguments(), **cfg.trainer.to_training_arguments()}
     kwargs.update(use_cpu=not on_gpu, remove_unused_columns=False, label_names=["labels"],
                   activation_checkpointing=uses_gradient_checkpointing(cfg, on_gpu), resume_from_checkpoint=None,
                   dataloader_pin_memory=on_gpu)  # pinned host memory only helps copies to a GPU
@@ -120,7 +120,10 @@ def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=No
     if cfg.train.fast_path and kwargs["optim"] == "adamw_torch":
         kwargs["optim"] = "adamw_torch_fused"  # the same AdamW update in one fused kernel per parameter group
     kwargs.update(optimizer_arguments(cfg, model))
-    return TrainingArguments(**kwargs)
+    try:
+        return TrainingArguments(**kwargs)
+    except ValueError as exc:  # transformers' own checks of combinations (load_best_model_at_end & co.)
+        raise UserError(f"transformers refuses these training arguments: {str(exc).splitlines()[0]}") from None
 
 
 def build_optimizer(cfg: RunConfig, model):
