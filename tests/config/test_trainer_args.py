@@ -77,3 +77,20 @@ def test_bad_pass_through_values_are_one_line_errors(tiny_qwen, tmp_path):
         load_run_config(sft_config(tiny_qwen, tmp_path), overrides=["lr_scheduler_kwargs=min_lr"])
     with pytest.raises(UserError, match="logging_strategy — 'sometimes' is not one of: no, steps, epoch"):
         load_run_config(sft_config(tiny_qwen, tmp_path, logging_strategy="sometimes"))
+
+
+def test_use_swanlab_adds_the_tracker_and_names_its_package(tiny_qwen, tmp_path):
+    from importlib.util import find_spec
+
+    from tuneforge.config.load import load_run_config
+    from tuneforge.core.errors import UserError
+    from tuneforge.training.trackers import check_trackers_installed
+
+    cfg = load_run_config(sft_config(tiny_qwen, tmp_path, use_swanlab=True, swanlab_project="demo",
+                                     report_to="tensorboard"))
+    assert cfg.train.report_targets() == ["tensorboard", "swanlab"]
+    if find_spec("swanlab") is None:
+        with pytest.raises(UserError, match="report_to — needs the swanlab package: pip install swanlab"):
+            check_trackers_installed(cfg)
+    with pytest.raises(UserError, match="swanlab_project — needs use_swanlab: true or report_to: swanlab"):
+        load_run_config(sft_config(tiny_qwen, tmp_path, swanlab_project="demo"))

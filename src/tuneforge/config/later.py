@@ -12,7 +12,7 @@ _GROUPS = {
         "use_unsloth use_unsloth_gc shift_attn rope_scaling use_llama_pro moe_aux_loss_coef ray_run_name "
         "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_muon galore_proj_type_extra "
         "apollo_proj apollo_proj_type apollo_scale_type apollo_scale_front use_mca"),
-    "other trackers and evaluation extras": "use_swanlab swanlab_project compute_accuracy eval_on_each_dataset",
+    "evaluation extras": "compute_accuracy eval_on_each_dataset",
 }
 
 LATER_KEYS: MappingProxyType[str, str] = MappingProxyType(

@@ -66,6 +66,8 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             taking = "/".join(n for n, need in STAGE_NEEDS.items() if need.tokenized_path)
             out.append(("streaming", f"is supported for stages {taking}, whose data tuneforge encodes; stage "
                                      f"{finetune.stage}'s trainer reads its examples whole"))
+    if train.swanlab_project and "swanlab" not in train.report_targets() and train.report_targets() != "all":
+        out.append(("swanlab_project", "needs use_swanlab: true or report_to: swanlab"))
     if train.include_effective_tokens_per_second and (data.streaming or finetune.stage in ("ppo", "grpo")):
         why = "a stream has no size" if data.streaming else f"stage {finetune.stage} generates what it trains on"
         out.append(("include_effective_tokens_per_second", f"counts the training set's tokens, and {why}; use "

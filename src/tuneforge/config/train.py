@@ -16,7 +16,7 @@ CHUNK_LOGITS = 2**24
 
 # Our own keys, not TrainingArguments fields.
 _OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path",
-             "include_effective_tokens_per_second"}
+             "include_effective_tokens_per_second", "use_swanlab", "swanlab_project"}
 # include_num_input_tokens_seen as YAML/CLI spell it → transformers' value
 _TOKENS_SEEN = {"true": "all", "yes": "all", "all": "all", "non_padding": "non_padding", "false": "no", "no": "no"}
 
@@ -76,6 +76,9 @@ class TrainConfig:
     report_to: str = option("none", "Experiment trackers, comma-separated (none, all = every installed one, "
                                     "tensorboard, wandb, mlflow, …).")
     run_name: str | None = option(None, "Name of the run in trackers.")
+    use_swanlab: bool = option(False, "Log to SwanLab (LLaMA-Factory's key: adds swanlab to report_to; "
+                                      "pip install swanlab).")
+    swanlab_project: str | None = option(None, "SwanLab project name (with use_swanlab or report_to swanlab).")
     include_num_input_tokens_seen: str = option("no", "Count input tokens seen (num_input_tokens_seen in the logs "
                                                       "and train metrics): all, non_padding (padding left out), "
                                                       "no; true means all, as in transformers.")
@@ -116,6 +119,8 @@ class TrainConfig:
         """report_to as transformers takes it: "none", "all", or the list of tracker names (LLaMA-Factory's YAMLs
         may hold a list, which the loader joins with commas; transformers would read that as one name)."""
         names = split_names(self.report_to)
+        if self.use_swanlab and "swanlab" not in names and names != ["all"]:
+            names = [n for n in names if n != "none"] + ["swanlab"]
         if names in ([], ["none"]):
             return "none"
         return "all" if names == ["all"] else names

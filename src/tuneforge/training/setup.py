@@ -98,6 +98,8 @@ def training_arguments(cfg: RunConfig, on_gpu: bool, has_eval: bool, *, model=No
     from transformers import TrainingArguments
 
     kwargs = {**cfg.train.to_training_arguments(), **cfg.trainer.to_training_arguments()}
+    if cfg.train.swanlab_project:  # transformers' SwanLab callback reads its project from the environment
+        os.environ["SWANLAB_PROJECT"] = cfg.train.swanlab_project
     kwargs.update(use_cpu=not on_gpu, remove_unused_columns=False, label_names=["labels"],
                   activation_checkpointing=uses_gradient_checkpointing(cfg, on_gpu), resume_from_checkpoint=None,
                   dataloader_pin_memory=on_gpu)  # pinned host memory only helps copies to a GPU
