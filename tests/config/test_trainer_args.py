@@ -33,7 +33,8 @@ def test_pass_through_keys_reach_training_arguments(tiny_qwen, tmp_path):
     args = training_arguments(cfg, on_gpu=False, has_eval=False)
     assert args.lr_scheduler_kwargs == {"min_lr": 1.0e-5} and args.neftune_noise_alpha == 5
     assert args.eval_on_start and args.dataloader_drop_last and args.logging_strategy == "epoch"
-    assert args.include_for_metrics == ["inputs", "loss"] and args.use_cache and args.hub_strategy == "end"
+    assert args.include_for_metrics == ["inputs", "loss"] and args.hub_strategy == "end"
+    assert not args.use_cache  # LF's use_cache is about generation: training never keeps the KV cache
     # the command line spells a mapping as JSON
     cli = load_run_config(sft_config(tiny_qwen, tmp_path), overrides=['lr_scheduler_kwargs={"min_lr": 0.001}'])
     assert cli.trainer.to_training_arguments()["lr_scheduler_kwargs"] == {"min_lr": 0.001}
@@ -94,3 +95,13 @@ def test_use_swanlab_adds_the_tracker_and_names_its_package(tiny_qwen, tmp_path)
             check_trackers_installed(cfg)
     with pytest.raises(UserError, match="swanlab_project — needs use_swanlab: true or report_to: swanlab"):
         load_run_config(sft_config(tiny_qwen, tmp_path, swanlab_project="demo"))
+
+
+def test_use_cache_is_the_generation_kv_cache(tiny_qwen):
+    from tuneforge.config.model import ModelConfig
+    from tuneforge.model.load import load_model
+
+    for on in (True, False):
+        model = load_model(ModelConfig(model_name_or_path=str(tiny_qwen), use_cache=on), on_gpu=False,
+                           for_training=False)
+        assert model.generation_config.use_cache is on

@@ -28,6 +28,9 @@ class ModelConfig:
     infer_dtype: str = option("auto", "Weights dtype when loading: auto = bf16 on GPUs that support it, "
                                       "float32 on CPU.", ("auto", "float32", "float16", "bfloat16"))
     low_cpu_mem_usage: bool = option(True, "Load weights lazily to reduce peak CPU memory.")
+    use_cache: bool = option(True, "Use the KV cache when generating (chat, api, predict; LLaMA-Factory's meaning). "
+                                   "Training never uses it: it would also break attention within packed "
+                                   "examples.")
     enable_thinking: bool = option(True, "For reasoning templates (qwen3, deepseekr1): keep the thinking part.")
     disable_gradient_checkpointing: bool = option(False, "LLaMA-Factory alias: turn gradient checkpointing off.")
     upcast_layernorm: bool = option(False, "Keep layer norms in float32 (stability with fp16).")

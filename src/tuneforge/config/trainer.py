@@ -95,7 +95,6 @@ class TrainerConfig:
     ddp_backend: str | None = option(None, "Distributed backend (nccl, gloo, …).")
     debug: str = option("", "transformers' debug options (underflow_overflow, tpu_metrics_debug).")
     skip_memory_metrics: bool = option(True, "Skip the memory profiler's metrics (it slows training).")
-    use_cache: bool = option(False, "Keep the model's KV cache on during training (off saves memory).")
 
     def to_training_arguments(self) -> dict[str, Any]:
         kwargs = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -110,6 +110,8 @@ def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, sca
         kwargs["attn_implementation"] = cfg.attn_implementation()
     kwargs.update(_quantized_kwargs(scale, path, on_gpu, kwargs["dtype"]))
     model = _loading("model", path, auto.from_pretrained, path, **kwargs)
+    if not for_training:
+        model.generation_config.use_cache = cfg.use_cache
     if for_training:
         # The KV cache is useless in training and its presence disables packed-sequence masking.
         model.config.use_cache = False
