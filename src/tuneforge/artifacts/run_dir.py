@@ -132,12 +132,14 @@ class RunDir:
 
 def inference_keys(path: str | Path) -> dict[str, Any]:
     """The keys that load what a run folder holds: its base plus its adapter, or its full model, with the
-    template it was trained with and the generation keys its config set (those it left unset follow the
-    model's generation_config.json) — so `tuneforge chat saves/run1` needs no other flag."""
+    template it was trained with, its rope scaling, and the generation keys its config set (those it left unset
+    follow the model's generation_config.json) — so `tuneforge chat saves/run1` needs no other flag."""
     run = RunDir.open(path)
     config = run.run_config()
     keys: dict[str, Any] = {k: v for k, v in dataclasses.asdict(config.generation).items() if v is not None}
     keys.update(template=config.data.template, trust_remote_code=config.model.trust_remote_code)
+    if config.model.rope_scaling:  # the positions it was trained on (a full model's config.json has them too)
+        keys.update(rope_scaling=config.model.rope_scaling, cutoff_len=config.data.cutoff_len)
     if run.is_adapter:
         earlier = config.model.adapter_paths()
         if earlier and not config.finetune.create_new_adapter:

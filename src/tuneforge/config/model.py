@@ -28,6 +28,10 @@ class ModelConfig:
     infer_dtype: str = option("auto", "Weights dtype when loading: auto = bf16 on GPUs that support it, "
                                       "float32 on CPU.", ("auto", "float32", "float16", "bfloat16"))
     low_cpu_mem_usage: bool = option(True, "Load weights lazily to reduce peak CPU memory.")
+    rope_scaling: str | None = option(None, "Stretch the rotary position embeddings to cutoff_len (factor: "
+                                            "cutoff_len ÷ the model's positions, rounded up, as LLaMA-Factory); "
+                                            "chat, api and export of the run use the same.",
+                                      ("linear", "dynamic", "yarn", "llama3"))
     use_cache: bool = option(True, "Use the KV cache when generating (chat, api, predict; LLaMA-Factory's meaning). "
                                    "Training never uses it: it would also break attention within packed "
                                    "examples.")

@@ -25,6 +25,8 @@ def cross_group_problems(config: RunConfig, command: str = "train") -> list[tupl
         out += _train_problems(config)
     if command == "export":
         out += _export_problems(config)
+    if config.model.rope_scaling and config.generation.infer_backend == "vllm" and command in ("chat", "api", "predict"):
+        out.append(("rope_scaling", "is applied by the huggingface engine; vLLM reads the model's own config"))
     return out
 
 
@@ -66,6 +68,11 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             taking = "/".join(n for n, need in STAGE_NEEDS.items() if need.tokenized_path)
             out.append(("streaming", f"is supported for stages {taking}, whose data tuneforge encodes; stage "
                                      f"{finetune.stage}'s trainer reads its examples whole"))
+    if config.model.rope_scaling:
+        if finetune.stage == "rm":
+            out.append(("rope_scaling", "is not supported for stage rm yet (its score-head model loads apart)"))
+        if config.preference.ref_model:
+            out.append(("rope_scaling", "with a separate ref_model: the reference would run unscaled positions"))
     if train.swanlab_project and "swanlab" not in train.report_targets() and train.report_targets() != "all":
         out.append(("swanlab_project", "needs use_swanlab: true or report_to: swanlab"))
     if train.include_effective_tokens_per_second and (data.streaming or finetune.stage in ("ppo", "grpo")):

@@ -52,7 +52,8 @@ def merge_model(cfg: RunConfig, *, checked: bool = False, keep_last: bool = Fals
     if not checked:
         check_adapters(cfg.model.model_name_or_path, cfg.model.adapter_paths())
     template = get_template(cfg.data.template) if cfg.data.template else None
-    loaded = load_with_adapters(cfg.model, on_gpu=on_gpu(cfg.export), merge_last=False)
+    loaded = load_with_adapters(cfg.model, on_gpu=on_gpu(cfg.export), merge_last=False,
+                                context_length=cfg.data.cutoff_len)
     model, tokenizer = loaded.model, loaded.tokenizer
     probes = probe_inputs(tokenizer, template, cfg.export.export_probe_prompts)
     reference = probe_logits(model, probes) if cfg.export.export_verify else []

@@ -55,7 +55,8 @@ class HFEngine:
         import torch
 
         template = get_template(cfg.data.template) if cfg.data.template else None
-        loaded = load_with_adapters(cfg.model, on_gpu=torch.cuda.is_available(), merge_last=False)
+        loaded = load_with_adapters(cfg.model, on_gpu=torch.cuda.is_available(), merge_last=False,
+                                    context_length=cfg.data.cutoff_len)
         model, tokenizer = loaded.model, loaded.tokenizer
         return cls(model, tokenizer, template, generation=cfg.generation, default_system=cfg.data.default_system,
                    tool_format=cfg.data.tool_format,

@@ -97,15 +97,26 @@ def _quantized_kwargs(scale: ScaleConfig | None, path: str, on_gpu: bool, dtype)
 
 
 def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, scale: ScaleConfig | None = None,
-               gradient_checkpointing: bool = False):
+               gradient_checkpointing: bool = False, context_length: int | None = None):
     """The base model in the dtype and attention implementation the config asks for; quantized (and prepared
-    for k-bit training) when `scale` asks for quantization_bit."""
+    for k-bit training) when `scale` asks for quantization_bit; its rotary positions stretched to
+    `context_length` (the run's cutoff_len) when the config asks for rope_scaling."""
     from tuneforge.model.vision import auto_model_class
 
     _check_attention(cfg, on_gpu)
     path = cfg.model_name_or_path
     auto = auto_model_class(path)
     kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
+    if cfg.rope_scaling:
+        from transformers import AutoConfig
+
+        from tuneforge.model.rope import scaled_rope
+
+        if context_length is None:
+            raise ValueError("rope_scaling needs the run's context length (cutoff_len)")
+        config = _loading("config", path, AutoConfig.from_pretrained, path, **_hub_kwargs(cfg))
+        scaled_rope(config, cfg.rope_scaling, context_length)
+        kwargs["config"] = config
     if cfg.attn_implementation():
         kwargs["attn_implementation"] = cfg.attn_implementation()
     kwargs.update(_quantized_kwargs(scale, path, on_gpu, kwargs["dtype"]))

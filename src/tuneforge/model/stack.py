@@ -82,13 +82,14 @@ def load_adapter(model, folder: str):
 
 
 def load_with_adapters(mc: ModelConfig, *, on_gpu: bool, merge_last: bool,
-                       load_base: Callable[..., Any] | None = None) -> Loaded:
+                       load_base: Callable[..., Any] | None = None, context_length: int | None = None) -> Loaded:
     """The base of `mc` with its adapters (see the module's rules). `load_base(tokenizer)` replaces the causal-LM
-    base (a reward model's score head, say)."""
+    base (a reward model's score head, say); `context_length`: the run's cutoff_len, for rope_scaling."""
     check_adapter_paths(mc)
     adapters = mc.adapter_paths()
     tokenizer = load_tokenizer(mc, path=tokenizer_source(mc, adapters))
-    model = load_base(tokenizer) if load_base else load_model(mc, on_gpu=on_gpu, for_training=False)
+    model = load_base(tokenizer) if load_base else load_model(mc, on_gpu=on_gpu, for_training=False,
+                                                              context_length=context_length)
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
     for index, folder in enumerate(adapters):

@@ -18,9 +18,9 @@ def chat_format(template: str | None) -> TemplateSpec | str | None:
     return get_template(template) if template else None
 
 
-def load_for_eval(mc: ModelConfig) -> tuple[Any, Any]:
+def load_for_eval(mc: ModelConfig, context_length: int | None = None) -> tuple[Any, Any]:
     """(model with every adapter merged, in eval mode on the best device; tokenizer)."""
     import torch
 
-    loaded = load_with_adapters(mc, on_gpu=torch.cuda.is_available(), merge_last=True)
+    loaded = load_with_adapters(mc, on_gpu=torch.cuda.is_available(), merge_last=True, context_length=context_length)
     return loaded.model, loaded.tokenizer

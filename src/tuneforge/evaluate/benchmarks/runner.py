@@ -117,7 +117,7 @@ def run_benchmark(cfg: RunConfig) -> BenchmarkResult:
     """The whole command: check, read, load, score, write save_dir (if set)."""
     spec = check_eval_config(cfg)
     task = load_task(spec, cfg)
-    model, tokenizer = load_for_eval(cfg.model)
+    model, tokenizer = load_for_eval(cfg.model, cfg.data.cutoff_len)
     result = evaluate_loaded(cfg, task, model, tokenizer)
     if cfg.evaluate.save_dir:
         write_results(cfg.evaluate.save_dir, result)

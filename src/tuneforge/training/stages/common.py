@@ -99,7 +99,8 @@ def load_policy(cfg: RunConfig, tokenizer, added_tokens: tuple[str, ...], on_gpu
     from tuneforge.model.load import load_model
 
     set_seed(cfg.train.seed)
-    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale, gradient_checkpointing=gradient_checkpointing)
+    model = load_model(cfg.model, on_gpu=on_gpu, scale=cfg.scale, gradient_checkpointing=gradient_checkpointing,
+                       context_length=cfg.data.cutoff_len)
     if added_tokens:
         model.resize_token_embeddings(len(tokenizer))
     return apply_adapter(model, cfg.finetune, cfg.model, train_embeddings=bool(added_tokens))
