@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 _GROUPS = {
     "other engines and trainers": (
-        "use_unsloth use_unsloth_gc shift_attn use_llama_pro moe_aux_loss_coef ray_run_name "
+        "use_unsloth use_unsloth_gc shift_attn use_llama_pro ray_run_name "
         "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_muon galore_proj_type_extra "
         "apollo_proj apollo_proj_type apollo_scale_type apollo_scale_front use_mca"),
     "evaluation extras": "compute_accuracy eval_on_each_dataset",

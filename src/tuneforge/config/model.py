@@ -32,6 +32,8 @@ class ModelConfig:
                                             "cutoff_len ÷ the model's positions, rounded up, as LLaMA-Factory); "
                                             "chat, api and export of the run use the same.",
                                       ("linear", "dynamic", "yarn", "llama3"))
+    moe_aux_loss_coef: float | None = option(None, "Weight of the MoE router's load-balancing loss added to the "
+                                                   "training loss (Mixtral, Qwen-MoE…; aux_loss in trainer_log).")
     use_cache: bool = option(True, "Use the KV cache when generating (chat, api, predict; LLaMA-Factory's meaning). "
                                    "Training never uses it: it would also break attention within packed "
                                    "examples.")

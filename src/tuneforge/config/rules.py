@@ -68,6 +68,12 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             taking = "/".join(n for n, need in STAGE_NEEDS.items() if need.tokenized_path)
             out.append(("streaming", f"is supported for stages {taking}, whose data tuneforge encodes; stage "
                                      f"{finetune.stage}'s trainer reads its examples whole"))
+    if config.model.moe_aux_loss_coef:
+        if finetune.stage not in ("pt", "sft", "dpo", "kto"):
+            out.append(("moe_aux_loss_coef", f"applies to stages pt, sft, dpo and kto, not {finetune.stage}"))
+        elif config.loss_from_logits_elsewhere() and finetune.stage in ("pt", "sft"):
+            out.append(("moe_aux_loss_coef", "cannot be combined with label_smoothing_factor or enable_liger_kernel "
+                                             "(their losses are computed where the aux loss cannot be added)"))
     if config.model.rope_scaling:
         if finetune.stage == "rm":
             out.append(("rope_scaling", "is not supported for stage rm yet (its score-head model loads apart)"))

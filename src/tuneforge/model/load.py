@@ -107,15 +107,18 @@ def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, sca
     path = cfg.model_name_or_path
     auto = auto_model_class(path)
     kwargs = dict(_hub_kwargs(cfg), dtype=resolve_dtype(cfg, on_gpu))
-    if cfg.rope_scaling:
+    if cfg.rope_scaling or (for_training and cfg.moe_aux_loss_coef):  # judged on the config, before the weights
         from transformers import AutoConfig
 
-        from tuneforge.model.rope import scaled_rope
-
-        if context_length is None:
-            raise ValueError("rope_scaling needs the run's context length (cutoff_len)")
         config = _loading("config", path, AutoConfig.from_pretrained, path, **_hub_kwargs(cfg))
-        scaled_rope(config, cfg.rope_scaling, context_length)
+        if cfg.rope_scaling:
+            from tuneforge.model.rope import scaled_rope
+
+            if context_length is None:
+                raise ValueError("rope_scaling needs the run's context length (cutoff_len)")
+            scaled_rope(config, cfg.rope_scaling, context_length)
+        if for_training and cfg.moe_aux_loss_coef:
+            _ask_router_aux_loss(config, cfg.moe_aux_loss_coef)
         kwargs["config"] = config
     if cfg.attn_implementation():
         kwargs["attn_implementation"] = cfg.attn_implementation()
@@ -133,3 +136,12 @@ def load_model(cfg: ModelConfig, *, on_gpu: bool, for_training: bool = True, sca
     log.info("loaded %s (%.1fM parameters, %s%s)", path, model.num_parameters() / 1e6, kwargs["dtype"],
              f", {scale.quantization_bit}-bit" if "quantization_config" in kwargs else "")
     return model
+
+
+def _ask_router_aux_loss(config, coefficient: float) -> None:
+    """Have the MoE model's forward return its router load-balancing loss (`outputs.aux_loss`)."""
+    if not hasattr(config, "router_aux_loss_coef") or not hasattr(config, "output_router_logits"):
+        raise UserError(f"needs a mixture-of-experts model; {getattr(config, 'model_type', 'this model')} has no "
+                        f"router", field="moe_aux_loss_coef")
+    config.output_router_logits = True
+    config.router_aux_loss_coef = coefficient

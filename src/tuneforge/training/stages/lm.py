@@ -74,12 +74,17 @@ def run(cfg: RunConfig) -> RunDir:
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)
     step = step_parts(cfg, tokenizer.pad_token_id, model, prepared.media)
+    loss_func, callbacks = step.compute_loss_func, [JsonlLogCallback(out, resuming=resume is not None)]
+    if cfg.model.moe_aux_loss_coef:
+        from tuneforge.training.moe_aux import AuxLoss, AuxLossLogCallback
+
+        loss_func = AuxLoss(loss_func, model, cfg.model.moe_aux_loss_coef)
+        callbacks.insert(0, AuxLossLogCallback(loss_func))  # before the JSONL writer reads the log line
     trainer = trainer_cls(model=model, args=args, train_dataset=prepared.train, eval_dataset=prepared.eval,
-                          data_collator=step.collator, compute_loss_func=step.compute_loss_func,
+                          data_collator=step.collator, compute_loss_func=loss_func,
                           # a vision-language model's processor is saved with the run (chat, serve, export)
                           processing_class=prepared.media.processor if prepared.media else tokenizer,
-                          optimizers=build_optimizer(cfg, model),
-                          callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
+                          optimizers=build_optimizer(cfg, model), callbacks=callbacks)
     stats = prepared.train_stats.__dict__ if prepared.train_stats else None
     sequences = None if cfg.data.streaming else len(prepared.train)  # a stream's length is not known
     write_run(trainer, cfg, out, stats["examples"] if stats else sequences, train_sequences=sequences,
