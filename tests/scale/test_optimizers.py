@@ -95,3 +95,23 @@ def test_two_special_optimizers_are_refused_at_config_time(tiny_qwen, tmp_path):
     with pytest.raises(UserError, match="cannot be combined"):
         tuneforge.train(sft_config(tiny_qwen, tmp_path / "o", finetuning_type="full", use_galore=True,
                                    use_badam=True))
+
+
+def test_apollo_projection_keys_reach_the_optimizer(tiny_qwen, tmp_path):
+    """apollo_proj / apollo_proj_type / apollo_scale_type (LLaMA-Factory's keys) become the param-group settings
+    transformers' APOLLO optimizer is built with; apollo_scale_front, which it cannot take, is refused."""
+    pytest.importorskip("apollo_torch", reason="use_apollo needs apollo-torch (pip install apollo-torch)")
+    from transformers import AutoModelForCausalLM, Trainer
+
+    from tuneforge.config.load import load_run_config
+    from tuneforge.training.setup import training_arguments
+
+    cfg = load_run_config(_full(tiny_qwen, tmp_path / "a", use_apollo=True, apollo_proj="svd", apollo_proj_type="left",
+                                apollo_scale_type="tensor"))
+    model = AutoModelForCausalLM.from_pretrained(tiny_qwen)
+    _, kwargs = Trainer.get_optimizer_cls_and_kwargs(training_arguments(cfg, on_gpu=False, has_eval=False, model=model),
+                                                     model)
+    low_rank = [group for group in kwargs["params"] if "rank" in group][0]
+    assert (low_rank["proj"], low_rank["proj_type"], low_rank["scale_type"]) == ("svd", "left", "tensor")
+    with pytest.raises(UserError, match="apollo_scale_front — not supported yet"):
+        load_run_config(_full(tiny_qwen, tmp_path / "b", use_apollo=True, apollo_scale_front=True))

@@ -41,6 +41,10 @@ class ScaleConfig:
     apollo_update_interval: int = option(200, "APOLLO projection update interval.")
     apollo_scale: float = option(32.0, "APOLLO scale.")
     apollo_layerwise: bool = option(False, "Layer-wise APOLLO updates.")
+    apollo_proj: str = option("random", "APOLLO low-rank projection algorithm.", ("random", "svd"))
+    apollo_proj_type: str = option("std", "APOLLO projection type.", ("std", "right", "left"))
+    apollo_scale_type: str = option("channel", "APOLLO gradient scaling: per channel or per tensor.",
+                                    ("channel", "tensor"))
     use_adam_mini: bool = option(False, "Adam-mini optimizer.")
     enable_liger_kernel: bool = option(False, "Liger fused kernels (GPU, liger-kernel installed).")
     deepspeed: str | None = option(None, "DeepSpeed JSON config file.")

@@ -63,7 +63,8 @@ def optimizer_arguments(cfg: RunConfig, model=None) -> dict[str, Any]:
         return {"optim": "apollo_adamw_layerwise" if s.apollo_layerwise else "apollo_adamw",
                 "optim_target_modules": _targets(s.apollo_target, model),
                 "optim_args": f"rank={s.apollo_rank},update_proj_gap={s.apollo_update_interval},"
-                              f"scale={s.apollo_scale},proj=random,scale_type=channel"}
+                              f"scale={s.apollo_scale},proj={s.apollo_proj},proj_type={s.apollo_proj_type},"
+                              f"scale_type={s.apollo_scale_type}"}
     return {}
 
 
