@@ -115,3 +115,28 @@ def test_apollo_projection_keys_reach_the_optimizer(tiny_qwen, tmp_path):
     assert (low_rank["proj"], low_rank["proj_type"], low_rank["scale_type"]) == ("svd", "left", "tensor")
     with pytest.raises(UserError, match="apollo_scale_front — not supported yet"):
         load_run_config(_full(tiny_qwen, tmp_path / "b", use_apollo=True, apollo_scale_front=True))
+
+
+@pytest.mark.parametrize("finetuning_type", ["full", "lora"])
+def test_muon_learns_with_adamw_for_what_is_not_a_weight_matrix(finetuning_type, learner_qwen, tmp_path):
+    """use_muon: torch.optim.Muon takes the 2-D weights (LoRA's A and B too), AdamW the embeddings, head, norms
+    and biases; one learning-rate schedule drives both, and the run learns."""
+    from transformers import AutoModelForCausalLM
+
+    from tuneforge.config.load import load_run_config
+    from tuneforge.training.optim import build_special_optimizer
+
+    keys = dict(use_muon=True, learning_rate=2e-3, num_train_epochs=4)
+    if finetuning_type == "lora":
+        keys.update(finetuning_type="lora", lora_rank=8, learning_rate=2e-2)
+    cfg = load_run_config(_full(learner_qwen, tmp_path / "cfg", **keys))
+    model = AutoModelForCausalLM.from_pretrained(learner_qwen)
+    optimizer = build_special_optimizer(cfg, model) if finetuning_type == "full" else None
+    if optimizer is not None:
+        muon = {id(p) for g in optimizer.muon.param_groups for p in g["params"]}
+        named = dict(model.named_parameters())
+        assert id(named["model.layers.0.self_attn.q_proj.weight"]) in muon
+        assert id(named["model.embed_tokens.weight"]) not in muon and id(named["model.norm.weight"]) not in muon
+    run = tuneforge.train(_full(learner_qwen, tmp_path / "muon", **keys))
+    losses = logged_losses(run.path)
+    assert losses[-1] < 0.7 * losses[0]

@@ -10,7 +10,7 @@ from types import MappingProxyType
 _GROUPS = {
     "other engines and trainers": (
         "use_unsloth use_unsloth_gc shift_attn use_llama_pro ray_run_name "
-        "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_muon use_mca"),
+        "ray_storage_path ray_num_workers resources_per_worker placement_strategy use_mca"),
     "APOLLO's norm-growth limiter in front: transformers' APOLLO optimizer, which tuneforge trains through, "
     "takes no such switch": "apollo_scale_front",
     "evaluation extras": "compute_accuracy eval_on_each_dataset",

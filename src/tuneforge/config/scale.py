@@ -41,6 +41,9 @@ class ScaleConfig:
     apollo_update_interval: int = option(200, "APOLLO projection update interval.")
     apollo_scale: float = option(32.0, "APOLLO scale.")
     apollo_layerwise: bool = option(False, "Layer-wise APOLLO updates.")
+    use_muon: bool = option(False, "Muon (torch.optim.Muon) for the 2-D weight matrices, AdamW for the rest "
+                                   "(embeddings, output head, norms, biases); learning_rate is AdamW's, Muon's "
+                                   "steps are scaled to match its RMS.")
     apollo_proj: str = option("random", "APOLLO low-rank projection algorithm.", ("random", "svd"))
     apollo_proj_type: str = option("std", "APOLLO projection type.", ("std", "right", "left"))
     apollo_scale_type: str = option("channel", "APOLLO gradient scaling: per channel or per tensor.",
@@ -58,7 +61,7 @@ class ScaleConfig:
         if self.quantization_bit is not None and self.quantization_method not in QUANT_METHODS_BUILT:
             out.append(("quantization_method", f"'{self.quantization_method}' is not supported for training yet "
                                                f"(supported: {', '.join(QUANT_METHODS_BUILT)})"))
-        chosen = [k for k in ("use_galore", "use_badam", "use_apollo", "use_adam_mini") if getattr(self, k)]
+        chosen = [k for k in ("use_galore", "use_badam", "use_apollo", "use_adam_mini", "use_muon") if getattr(self, k)]
         if len(chosen) > 1:
             out.append((chosen[1], f"cannot be combined with {chosen[0]}"))
         if self.deepspeed and self.fsdp:
@@ -72,8 +75,8 @@ class ScaleConfig:
         return out
 
     def special_optimizer(self) -> str | None:
-        """The memory-saving optimizer asked for (galore, apollo, badam, adam_mini), or None."""
-        for key in ("use_galore", "use_apollo", "use_badam", "use_adam_mini"):
+        """The special optimizer asked for (galore, apollo, badam, adam_mini, muon), or None."""
+        for key in ("use_galore", "use_apollo", "use_badam", "use_adam_mini", "use_muon"):
             if getattr(self, key):
                 return key[len("use_"):]
         return None

@@ -1,8 +1,9 @@
 """Memory-saving optimizers, reached through the Trainer's own doors.
 
 GaLore and APOLLO are transformers optimizers: they become `optim=` / `optim_target_modules=` / `optim_args=`
-TrainingArguments. BAdam (block-coordinate Adam) and Adam-mini are built here and handed to
-`Trainer(optimizers=(optimizer, None))`, so the Trainer still makes the learning-rate schedule. LoRA+ lives in
+TrainingArguments. BAdam (block-coordinate Adam), Adam-mini and Muon (torch's own, with AdamW for what is not
+a weight matrix) are built here and handed to `Trainer(optimizers=(optimizer, None))`, so the Trainer still
+makes the learning-rate schedule. LoRA+ lives in
 setup.build_optimizer (peft's create_loraplus_optimizer).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ SPECIAL_OPTIMIZERS: dict[str, OptimizerSpec] = {
     "apollo": OptimizerSpec("apollo_torch", "apollo-torch"),
     "badam": OptimizerSpec("badam", "badam"),
     "adam_mini": OptimizerSpec("adam_mini", "adam-mini"),
+    "muon": OptimizerSpec("torch", "torch>=2.9"),  # torch.optim.Muon
 }
 
 
@@ -39,6 +41,13 @@ def check_optimizer_installed(cfg: RunConfig) -> None:
     if name is None:
         return
     spec = SPECIAL_OPTIMIZERS[name]
+    if name == "muon":
+        import torch
+
+        if not hasattr(torch.optim, "Muon"):
+            raise UserError(f"needs torch.optim.Muon (torch 2.9 or newer; this is {torch.__version__})",
+                            field="use_muon")
+        return
     if find_spec(spec.package) is None:
         raise UserError(f"needs the {spec.pip_name} package: pip install {spec.pip_name}", field=f"use_{name}")
 
@@ -100,10 +109,21 @@ def _adam_mini(cfg: RunConfig, model):
                      n_kv_heads=getattr(text, "num_key_value_heads", None), verbose=False, **_adam_kwargs(cfg))
 
 
-_BUILT_HERE: dict[str, Callable] = {"badam": _badam, "adam_mini": _adam_mini}
+def _muon(cfg: RunConfig, model):
+    from tuneforge.training.muon import MuonWithAdamW
+
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    matrices = [p for n, p in trainable if p.ndim == 2 and "embed" not in n and "lm_head" not in n]
+    chosen = {id(p) for p in matrices}
+    t = cfg.train
+    return MuonWithAdamW(matrices, [p for _, p in trainable if id(p) not in chosen], lr=t.learning_rate,
+                         weight_decay=t.weight_decay, betas=(t.adam_beta1, t.adam_beta2), eps=t.adam_epsilon)
+
+
+_BUILT_HERE: dict[str, Callable] = {"badam": _badam, "adam_mini": _adam_mini, "muon": _muon}
 
 
 def build_special_optimizer(cfg: RunConfig, model):
-    """The BAdam / Adam-mini optimizer for Trainer(optimizers=(it, None)), or None."""
+    """The BAdam / Adam-mini / Muon optimizer for Trainer(optimizers=(it, None)), or None."""
     builder = _BUILT_HERE.get(cfg.scale.special_optimizer() or "")
     return builder(cfg, model) if builder else None
