@@ -77,9 +77,18 @@ def test_choices_and_cross_group_rules_are_collected():
 
 def test_keys_of_later_capabilities_say_not_supported_yet_unless_empty():
     base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
-    load_run_config({**base, "use_unsloth": None, "rope_scaling": False})  # empty values are fine
-    with pytest.raises(UserError, match=r"use_unsloth — not supported yet \(other engines"):
-        load_run_config({**base, "use_unsloth": True})
+    load_run_config({**base, "use_llama_pro": None, "ray_num_workers": 0})  # empty values are fine
+    with pytest.raises(UserError, match=r"use_llama_pro — not supported yet \(other engines"):
+        load_run_config({**base, "use_llama_pro": True})
+
+
+@pytest.mark.parametrize("key, reason", [("use_unsloth", "monkey-patching"), ("shift_attn", "use rope_scaling"),
+                                         ("use_mca", "DeepSpeed or FSDP")])
+def test_keys_not_offered_by_design_say_why(key, reason):
+    base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
+    load_run_config({**base, key: False})
+    with pytest.raises(UserError, match=f"{key} — is not offered: .*{reason}"):
+        load_run_config({**base, key: True})
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
@@ -126,7 +135,7 @@ def test_config_doc_is_generated_from_the_dataclasses():
 def test_an_override_can_cancel_a_file_value(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model_name_or_path: m\ndataset: d\noutput_dir: o\nuse_unsloth: true\n")
-    with pytest.raises(UserError, match="use_unsloth — not supported yet"):
+    with pytest.raises(UserError, match="use_unsloth — is not offered"):
         load_run_config(path)
     load_run_config(path, ["use_unsloth=null"])
 
@@ -270,7 +279,7 @@ def test_report_to_takes_a_list_as_llamafactory_yamls_write_it():
     assert load_run_config({**base, "stage": "ppo", "reward_model": "r", "report_to": "wandb"}).train.report_to == "wandb"
 
 
-@pytest.mark.parametrize("key", ["compute_accuracy", "eval_on_each_dataset", "use_mca"])
+@pytest.mark.parametrize("key", ["compute_accuracy", "eval_on_each_dataset"])
 def test_llamafactory_keys_that_would_change_a_run_are_refused_not_ignored(key):
     base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
     load_run_config({**base, key: False})  # the default value is harmless

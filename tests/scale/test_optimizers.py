@@ -113,7 +113,7 @@ def test_apollo_projection_keys_reach_the_optimizer(tiny_qwen, tmp_path):
                                                      model)
     low_rank = [group for group in kwargs["params"] if "rank" in group][0]
     assert (low_rank["proj"], low_rank["proj_type"], low_rank["scale_type"]) == ("svd", "left", "tensor")
-    with pytest.raises(UserError, match="apollo_scale_front — not supported yet"):
+    with pytest.raises(UserError, match="apollo_scale_front — is not offered"):
         load_run_config(_full(tiny_qwen, tmp_path / "b", use_apollo=True, apollo_scale_front=True))
 
 

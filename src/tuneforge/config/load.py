@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.config.fields import FieldFacts, check_choices, field_facts
-from tuneforge.config.later import IGNORED_KEYS, LATER_KEYS, is_empty_value
+from tuneforge.config.later import IGNORED_KEYS, LATER_KEYS, REFUSED_KEYS, is_empty_value
 from tuneforge.config.trainer import MANAGED
 from tuneforge.config.rules import cross_group_problems
 from tuneforge.config.run import FIELD_GROUP, GROUPS, RunConfig
@@ -124,11 +124,14 @@ def _typed_values(merged: Mapping[str, tuple[Any, str | None]]) -> tuple[dict[st
         elif key in LATER_KEYS:
             if not is_empty_value(value):
                 errors.append(UserError(f"not supported yet ({LATER_KEYS[key]})", file=origin, field=key))
+        elif key in REFUSED_KEYS:
+            if not is_empty_value(value):
+                errors.append(UserError(f"is not offered: {REFUSED_KEYS[key]}", file=origin, field=key))
         elif key in MANAGED:
             if not is_empty_value(value):
                 errors.append(UserError(f"is set by tuneforge: {MANAGED[key]}", file=origin, field=key))
         elif key not in IGNORED_KEYS:
-            known = list(FIELD_GROUP) + list(LATER_KEYS) + list(MANAGED)
+            known = list(FIELD_GROUP) + list(LATER_KEYS) + list(REFUSED_KEYS) + list(MANAGED)
             errors.append(UserError(f"unknown key{did_you_mean(key, known)}", file=origin, field=key))
     return values, errors
 
