@@ -59,6 +59,30 @@ def cmd_preview_data(argv: list[str]) -> int:
     return 0
 
 
+def cmd_expand_blocks(argv: list[str]) -> int:
+    from tuneforge.model.expand import expand_blocks, expanded_layer_ids
+    from tuneforge.model.load import check_model_path
+
+    parser = argparse.ArgumentParser(prog="tuneforge expand-blocks",
+                                     description="LLaMA Pro block expansion: insert --num-expand identity blocks "
+                                                 "(copies with zeroed output projections) evenly; then train "
+                                                 "them alone with finetuning_type: freeze, use_llama_pro: true, "
+                                                 "freeze_trainable_layers: <num-expand>.")
+    parser.add_argument("model_name_or_path")
+    parser.add_argument("output_dir")
+    parser.add_argument("--num-expand", type=int, required=True)
+    a = parser.parse_args(argv)
+    check_model_path(a.model_name_or_path)
+    out = expand_blocks(a.model_name_or_path, a.output_dir, a.num_expand)
+    from transformers import AutoConfig
+
+    layers = AutoConfig.from_pretrained(str(out)).num_hidden_layers
+    print(f"expanded model saved to {out}: {layers} blocks, new ones {expanded_layer_ids(layers, a.num_expand)}\n"
+          f"train them with: model_name_or_path: {out}, finetuning_type: freeze, use_llama_pro: true, "
+          f"freeze_trainable_layers: {a.num_expand}")
+    return 0
+
+
 def cmd_make_tiny_model(argv: list[str]) -> int:
     from tuneforge.model.tiny import ARCHES, LEARNER, TinyModelSpec, make_tiny_model
 

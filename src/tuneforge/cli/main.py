@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "webui": ("tuneforge.cli.webui:cmd_webui", "the web UI (127.0.0.1:7860 by default)"),
     "webchat": ("tuneforge.cli.webui:cmd_webchat", "a chat-only web page"),
     "make-tiny-model": ("tuneforge.cli.commands:cmd_make_tiny_model", "make a tiny local model for tests/demos"),
+    "expand-blocks": ("tuneforge.cli.commands:cmd_expand_blocks", "LLaMA Pro: add identity blocks to train alone"),
     "templates": ("tuneforge.cli.commands:cmd_templates", "list the chat templates"),
     "demo": ("tuneforge.cli.commands:cmd_demo", "fine-tune a tiny model on bundled data, show before/after"),
     "env": ("tuneforge.cli.commands:cmd_env", "print library versions and devices (for bug reports)"),

@@ -30,7 +30,10 @@ class FinetuneConfig:
     loraplus_lr_embedding: float = option(1e-6, "LoRA+: learning rate of embedding LoRA layers.")
     create_new_adapter: bool = option(False, "Train a new adapter on top of the loaded ones.")
     # freeze
-    freeze_trainable_layers: int = option(2, "freeze: train the last N layers (negative = the first N).")
+    freeze_trainable_layers: int = option(2, "freeze: train the last N layers (negative = the first N); with "
+                                             "use_llama_pro, the N blocks expand-blocks added.")
+    use_llama_pro: bool = option(False, "LLaMA Pro: train only the blocks `tuneforge expand-blocks` inserted "
+                                        "(finetuning_type freeze, freeze_trainable_layers = their number).")
     freeze_trainable_modules: str = option("all", "freeze: which modules in the trainable layers are "
                                                   "trained ('all' or names like mlp,self_attn).")
     freeze_extra_modules: str | None = option(None, "freeze: modules outside the layers that are trained "
@@ -66,6 +69,10 @@ class FinetuneConfig:
             out.append(("lora_target", "is empty"))
         if self.freeze_trainable_layers == 0:
             out.append(("freeze_trainable_layers", "must not be 0"))
+        if self.use_llama_pro and self.finetuning_type != "freeze":
+            out.append(("use_llama_pro", f"needs finetuning_type freeze (got {self.finetuning_type})"))
+        if self.use_llama_pro and self.freeze_trainable_layers < 1:
+            out.append(("freeze_trainable_layers", "with use_llama_pro: the number of blocks expand-blocks added"))
         if self.loraplus_lr_ratio is not None and self.loraplus_lr_ratio <= 0:
             out.append(("loraplus_lr_ratio", "must be positive"))
         return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 _GROUPS = {
-    "other engines and trainers": "use_llama_pro ray_run_name ray_storage_path ray_num_workers resources_per_worker "
+    "other engines and trainers": "ray_run_name ray_storage_path ray_num_workers resources_per_worker "
                                   "placement_strategy",
     "evaluation extras": "compute_accuracy eval_on_each_dataset",
 }

@@ -107,7 +107,12 @@ def apply_lora(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: boo
 def apply_freeze(model, ft: FinetuneConfig, mc: ModelConfig, train_embeddings: bool = False):
     n_layers = model.config.get_text_config().num_hidden_layers
     k = ft.freeze_trainable_layers
-    layer_ids = set(range(max(n_layers - k, 0), n_layers)) if k > 0 else set(range(min(-k, n_layers)))
+    if ft.use_llama_pro:  # the blocks `tuneforge expand-blocks` added: every (layers ÷ k)-th
+        from tuneforge.model.expand import expanded_layer_ids
+
+        layer_ids = set(expanded_layer_ids(n_layers, k))
+    else:
+        layer_ids = set(range(max(n_layers - k, 0), n_layers)) if k > 0 else set(range(min(-k, n_layers)))
     modules = [] if ft.freeze_trainable_modules.strip() == "all" else \
         [m.strip() for m in ft.freeze_trainable_modules.split(",") if m.strip()]
     extras = [m.strip() for m in (ft.freeze_extra_modules or "").split(",") if m.strip()]
