@@ -79,6 +79,12 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             out.append(("rope_scaling", "is not supported for stage rm yet (its score-head model loads apart)"))
         if config.preference.ref_model:
             out.append(("rope_scaling", "with a separate ref_model: the reference would run unscaled positions"))
+    if train.compute_accuracy:
+        if finetune.stage not in ("pt", "sft"):
+            out.append(("compute_accuracy", f"applies to stages pt and sft, not {finetune.stage}"))
+        elif train.eval_strategy == "no" and not train.do_eval:
+            out.append(("compute_accuracy", "needs an evaluation: eval_strategy steps/epoch or do_eval, with "
+                                            "eval_dataset or val_size"))
     if train.swanlab_project and "swanlab" not in train.report_targets() and train.report_targets() != "all":
         out.append(("swanlab_project", "needs use_swanlab: true or report_to: swanlab"))
     if train.include_effective_tokens_per_second and (data.streaming or finetune.stage in ("ppo", "grpo")):

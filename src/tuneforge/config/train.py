@@ -16,7 +16,7 @@ CHUNK_LOGITS = 2**24
 
 # Our own keys, not TrainingArguments fields.
 _OWN_KEYS = {"overwrite_output_dir", "plot_loss", "warmup_ratio", "group_by_length", "fast_path",
-             "include_effective_tokens_per_second", "use_swanlab", "swanlab_project"}
+             "include_effective_tokens_per_second", "use_swanlab", "swanlab_project", "compute_accuracy"}
 # include_num_input_tokens_seen as YAML/CLI spell it → transformers' value
 _TOKENS_SEEN = {"true": "all", "yes": "all", "all": "all", "non_padding": "non_padding", "false": "no", "no": "no"}
 
@@ -82,6 +82,9 @@ class TrainConfig:
     include_num_input_tokens_seen: str = option("no", "Count input tokens seen (num_input_tokens_seen in the logs "
                                                       "and train metrics): all, non_padding (padding left out), "
                                                       "no; true means all, as in transformers.")
+    compute_accuracy: bool = option(False, "Report eval_accuracy with every evaluation (pt/sft): per example, the "
+                                           "share of trained tokens the top prediction gets right, averaged, as "
+                                           "LLaMA-Factory computes it.")
     include_effective_tokens_per_second: bool = option(False, "Report effective_tokens_per_sec in the train "
                                                               "metrics (all_results.json), as LLaMA-Factory: the "
                                                               "training set's tokens × epochs ÷ runtime, per "

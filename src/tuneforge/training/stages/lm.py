@@ -73,6 +73,10 @@ def run(cfg: RunConfig) -> RunDir:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     args = training_arguments(cfg, on_gpu, has_eval=prepared.eval is not None, model=model)
     trainer_cls = with_atomic_checkpoints(Trainer)
+    if cfg.train.compute_accuracy:
+        from tuneforge.training.accuracy import with_token_accuracy
+
+        trainer_cls = with_token_accuracy(trainer_cls)
     step = step_parts(cfg, tokenizer.pad_token_id, model, prepared.media)
     loss_func, callbacks = step.compute_loss_func, [JsonlLogCallback(out, resuming=resume is not None)]
     if cfg.model.moe_aux_loss_coef:
