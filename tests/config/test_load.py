@@ -77,9 +77,9 @@ def test_choices_and_cross_group_rules_are_collected():
 
 def test_keys_of_later_capabilities_say_not_supported_yet_unless_empty():
     base = {"model_name_or_path": "m", "dataset": "d", "output_dir": "o"}
-    load_run_config({**base, "use_llama_pro": None, "ray_num_workers": 0})  # empty values are fine
-    with pytest.raises(UserError, match=r"use_llama_pro — not supported yet \(other engines"):
-        load_run_config({**base, "use_llama_pro": True})
+    load_run_config({**base, "ray_num_workers": None, "ray_run_name": ""})  # empty values are fine
+    with pytest.raises(UserError, match=r"ray_num_workers — not supported yet \(other engines"):
+        load_run_config({**base, "ray_num_workers": 2})
 
 
 @pytest.mark.parametrize("key, reason", [("use_unsloth", "monkey-patching"), ("shift_attn", "use rope_scaling"),
