@@ -105,3 +105,15 @@ def test_use_cache_is_the_generation_kv_cache(tiny_qwen):
         model = load_model(ModelConfig(model_name_or_path=str(tiny_qwen), use_cache=on), on_gpu=False,
                            for_training=False)
         assert model.generation_config.use_cache is on
+
+
+def test_tokens_are_not_written_into_the_run_folder(tiny_qwen, tmp_path):
+    import yaml
+
+    import tuneforge
+
+    run = tuneforge.train(sft_config(tiny_qwen, tmp_path / "run", max_steps=1, hub_token="hf_secret",
+                                     hf_hub_token="hf_other")).path
+    saved = (run / "tuneforge_config.yaml").read_text()
+    assert "hf_secret" not in saved and "hf_other" not in saved
+    assert yaml.safe_load(saved)["hub_token"] is None

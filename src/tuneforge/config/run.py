@@ -58,12 +58,16 @@ class RunConfig:
         cannot run the configured ones (see TrainConfig.device_batches)."""
         return self.train.device_batches(KTO_MIN_DEVICE_BATCH if self.trains_kto() else 1)
 
-    def to_flat(self) -> dict[str, Any]:
-        """Every key with its value, flat, as a YAML file accepted by `load_run_config` would hold it."""
+    def to_flat(self, *, without_secrets: bool = False) -> dict[str, Any]:
+        """Every key with its value, flat, as a YAML file accepted by `load_run_config` would hold it;
+        `without_secrets`: tokens left unset (what a run folder keeps: it is shared, copied, pushed)."""
         flat: dict[str, Any] = {}
         for group in GROUPS:
             flat.update(dataclasses.asdict(getattr(self, group)))
+        if without_secrets:
+            flat.update(dict.fromkeys(SECRET_KEYS))
         return flat
 
 
+SECRET_KEYS = ("hf_hub_token", "hub_token")
 FIELD_GROUP: dict[str, str] = {f.name: group for group, cls in GROUPS.items() for f in dataclasses.fields(cls)}

@@ -63,7 +63,8 @@ def trl_config(config_cls: type, cfg: RunConfig, on_gpu: bool, has_eval: bool, *
 def start_output(cfg: RunConfig) -> tuple[Path, Path | None]:
     out = Path(cfg.train.output_dir)
     resume = prepare_output_dir(str(out), overwrite=cfg.train.overwrite_output_dir,
-                                resume_from=cfg.train.resume_from_checkpoint, config=cfg.to_flat())
+                                resume_from=cfg.train.resume_from_checkpoint,
+                                config=cfg.to_flat(without_secrets=True))
     if resume:
         log.info("resuming from %s", resume)
     return out, resume
@@ -137,7 +138,7 @@ def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, 
 
 def write_run(trainer, cfg: RunConfig, out: Path, train_rows: int | None, **extra: Any) -> None:
     if trainer is None or trainer.is_world_process_zero():
-        write_run_files(out, cfg.to_flat(), run_info(cfg, train_rows, **extra))
+        write_run_files(out, cfg.to_flat(without_secrets=True), run_info(cfg, train_rows, **extra))
 
 
 def reference_by_disabling(model, cfg: RunConfig, added_tokens: tuple[str, ...]):
