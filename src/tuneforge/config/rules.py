@@ -68,6 +68,29 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
             taking = "/".join(n for n, need in STAGE_NEEDS.items() if need.tokenized_path)
             out.append(("streaming", f"is supported for stages {taking}, whose data tuneforge encodes; stage "
                                      f"{finetune.stage}'s trainer reads its examples whole"))
+    out += _training_extras_problems(config)
+    if finetune.finetuning_type != "lora":
+        for key in ("use_dora", "use_rslora", "pissa_init"):
+            if getattr(finetune, key):
+                out.append((key, f"needs finetuning_type lora (got {finetune.finetuning_type})"))
+        if finetune.loraplus_lr_ratio is not None:
+            out.append(("loraplus_lr_ratio", f"needs finetuning_type lora (got {finetune.finetuning_type})"))
+    if finetune.use_dora and finetune.pissa_init:
+        out.append(("pissa_init", "cannot be combined with use_dora"))
+    if train.trains() and config.device_batches() is None:
+        out.append(("per_device_train_batch_size", _kto_batch_problem(config)))
+    if finetune.stage in STAGE_NEEDS:
+        out += _online_rl_problems(config)
+    if finetune.stage == "rm" and finetune.finetuning_type == "lora" and config.model.adapter_name_or_path:
+        out.append(("adapter_name_or_path", "continuing a reward-model adapter is not supported yet"))
+    out += _scale_problems(config)
+    return out
+
+
+def _training_extras_problems(config: RunConfig) -> list[tuple[str, str]]:
+    """LLaMA-Factory's extra training keys, where their stage or companions would leave them without effect."""
+    data, finetune, train = config.data, config.finetune, config.train
+    out: list[tuple[str, str]] = []
     if config.model.moe_aux_loss_coef:
         if finetune.stage not in ("pt", "sft", "dpo", "kto"):
             out.append(("moe_aux_loss_coef", f"applies to stages pt, sft, dpo and kto, not {finetune.stage}"))
@@ -91,21 +114,9 @@ def _train_problems(config: RunConfig) -> list[tuple[str, str]]:
         why = "a stream has no size" if data.streaming else f"stage {finetune.stage} generates what it trains on"
         out.append(("include_effective_tokens_per_second", f"counts the training set's tokens, and {why}; use "
                                                             "include_num_input_tokens_seen"))
-    if finetune.finetuning_type != "lora":
-        for key in ("use_dora", "use_rslora", "pissa_init"):
-            if getattr(finetune, key):
-                out.append((key, f"needs finetuning_type lora (got {finetune.finetuning_type})"))
-        if finetune.loraplus_lr_ratio is not None:
-            out.append(("loraplus_lr_ratio", f"needs finetuning_type lora (got {finetune.finetuning_type})"))
-    if finetune.use_dora and finetune.pissa_init:
-        out.append(("pissa_init", "cannot be combined with use_dora"))
-    if train.trains() and config.device_batches() is None:
-        out.append(("per_device_train_batch_size", _kto_batch_problem(config)))
-    if finetune.stage in STAGE_NEEDS:
-        out += _online_rl_problems(config)
-    if finetune.stage == "rm" and finetune.finetuning_type == "lora" and config.model.adapter_name_or_path:
-        out.append(("adapter_name_or_path", "continuing a reward-model adapter is not supported yet"))
-    out += _scale_problems(config)
+    if config.trainer.optim_args and config.scale.special_optimizer() in ("galore", "apollo"):
+        out.append(("optim_args", f"is written by tuneforge from the {config.scale.special_optimizer()}_* keys; "
+                                  f"set those instead"))
     return out
 
 
