@@ -35,5 +35,5 @@ def test_every_config_command_help_has_the_overrides_paragraph(command, capsys):
 def test_the_commands_with_overrides_are_the_ones_that_read_a_config():
     from tuneforge.cli.main import COMMANDS
 
-    without = {"webui", "webchat", "make-tiny-model", "templates", "demo", "env", "version"}
+    without = {"webui", "webchat", "make-tiny-model", "expand-blocks", "templates", "demo", "env", "version"}
     assert set(EXAMPLES) == set(COMMANDS) - without
