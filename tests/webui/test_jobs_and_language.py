@@ -85,5 +85,11 @@ def test_switching_language_relabels_the_visible_tab(page):
         assert label in body, label
     for english in ("Preview command", "Abort"):
         assert english not in body, english
+    for lang, start, model in (("ru", "Начать", "Путь к модели (model_name_or_path)"),
+                               ("ko", "시작", "모델 경로 (model_name_or_path)"),
+                               ("ja", "開始", "モデルパス (model_name_or_path)")):
+        choose(page, "lang", lang)
+        page.wait_for_function("(s) => document.querySelector('#btn-start')?.innerText.trim() === s", arg=start)
+        assert model in page.locator("#tab-train").inner_text(), lang
     choose(page, "lang", "en")
     page.wait_for_function("() => document.querySelector('#btn-start')?.innerText.trim() === 'Start'")

@@ -12,7 +12,9 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true",
                         default=os.environ.get("GRADIO_SHARE", "").lower() in ("1", "true", "yes"))
-    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    from tuneforge.webui.i18n import LANGUAGES
+
+    parser.add_argument("--lang", choices=LANGUAGES, default="en")
     return parser
 
 

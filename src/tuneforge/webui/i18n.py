@@ -1,12 +1,13 @@
-"""UI strings in English and Chinese, read from strings/<lang>.json (data, not code). Config keys are labelled
-with a short translated name beside the key itself, so YAML users always recognise the field."""
+"""UI strings in English, Chinese, Russian, Korean and Japanese (LLaMA-Factory's UI languages), read from
+strings/<lang>.json (data, not code). Config keys are labelled with a short translated name beside the key
+itself, so YAML users always recognise the field."""
 from __future__ import annotations
 
 import json
 from functools import cache
 from importlib import resources
 
-LANGUAGES = ("en", "zh")
+LANGUAGES = ("en", "zh", "ru", "ko", "ja")
 
 
 @cache
