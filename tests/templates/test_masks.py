@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.templates.golden import all_goldens
 from tests.templates.support import (PARALLEL_TOOL_TURNS, SYSTEM, TIME_TOOL, TOOL_TURNS, TURNS, WEATHER_TOOL,
                                      masked_runs, shared_fixture_tokenizer, tiny_tokenizer_for)
 from tuneforge.templates.registry import TEMPLATES, get_template
 from tuneforge.templates.render import render
 
 TOOLS = [WEATHER_TOOL, TIME_TOOL]
+GOLDEN = all_goldens()  # the spans of the templates added later (golden_*.py)
 
 # How each template writes a trained span around the reply text ("{}"); default: reply + end-of-turn token.
 SPAN = {
@@ -37,6 +39,8 @@ def test_multi_turn_mask_is_exactly_the_replies(name):
     expected = [span.format("2+2 equals 4."), span.format("3+3 equals 6.")]
     if spec.jinja_file == "qwen3.jinja":  # the official template opens a (here empty) think block in the final turn
         expected[1] = "<think>\n\n</think>\n\n" + expected[1]
+    if name in GOLDEN:
+        expected = list(GOLDEN[name].runs)
     for messages in (TURNS, [SYSTEM, *TURNS]):
         assert decoded_runs(tok, render(tok, messages, template=spec)) == expected
 

@@ -1,179 +1,75 @@
 """The registry of chat templates: name → `TemplateSpec`. Names are LLaMA-Factory's `template:` names.
 
-Adding a template = one jinja file in `templates/jinja/` + one entry here (see docs/templates.md).
+Adding a template = one jinja file in `templates/jinja/` + one `TemplateSpec` in the family module under
+`templates/families/` (see docs/templates.md); `TEMPLATES` below is the one place to look a name up.
+LLaMA-Factory names tuneforge does not register are in `REFUSED_TEMPLATES`, each with the reason, which is what
+a config that names one is told.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from tuneforge.core.errors import UserError
 from tuneforge.core.registry import Registry
+from tuneforge.templates.families import chatml, generic, llama, others
 from tuneforge.templates.spec import TemplateSpec
 
-_IM = ("<|im_start|>", "<|im_end|>")
-_QWEN_TOOLS = ("<tool_call>", "</tool_call>")
-_QWEN3_TOOLS = (*_QWEN_TOOLS, "<tool_response>", "</tool_response>")
-_DS_BOS, _DS_EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
+TEMPLATES: Registry[TemplateSpec] = Registry(
+    "template", [(spec.name, spec) for family in (generic, chatml, llama, others) for spec in family.SPECS])
 
-TEMPLATES: Registry[TemplateSpec] = Registry("template", {
-    # Generic formats for base models. No stop_words: these (like llama2, mistral, zephyr, …) end a reply with
-    # the tokenizer's own eos_token.
-    "default": TemplateSpec(
-        name="default", jinja_file="default.jinja",
-        description="Plain 'Human:/Assistant:' chat for base models (any tokenizer)."),
-    "empty": TemplateSpec(
-        name="empty", jinja_file="empty.jinja",
-        description="No markup: messages concatenated, each reply followed by eos (any tokenizer)."),
-    "alpaca": TemplateSpec(
-        name="alpaca", jinja_file="alpaca.jinja",
-        default_system="Below is an instruction that describes a task. "
-                       "Write a response that appropriately completes the request.",
-        description="Stanford Alpaca instruction format (any tokenizer)."),
-    "vicuna": TemplateSpec(
-        name="vicuna", jinja_file="vicuna.jinja",
-        default_system="A chat between a curious user and an artificial intelligence assistant. "
-                       "The assistant gives helpful, detailed, and polite answers to the user's questions.",
-        description="Vicuna v1.1 / FastChat format (Vicuna, many Llama-1/2 fine-tunes)."),
-    # Model families.
-    "chatml": TemplateSpec(
-        name="chatml", jinja_file="chatml.jinja", special_tokens=_IM, stop_words=("<|im_end|>",),
-        eos_token="<|im_end|>", description="Plain ChatML (<|im_start|>role … <|im_end|>)."),
-    "qwen": TemplateSpec(
-        name="qwen", jinja_file="qwen.jinja", special_tokens=(*_IM, *_QWEN_TOOLS), stop_words=("<|im_end|>",),
-        eos_token="<|im_end|>", tool_format="qwen",
-        default_system="You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
-        verified_against=("Qwen/Qwen2.5-1.5B-Instruct", "Qwen/Qwen2.5-Math-72B-Instruct (given a system message)"),
-        description="Qwen2 / Qwen2.5 Instruct (ChatML + Hermes-style tool calls)."),
-    "qwen3": TemplateSpec(
-        name="qwen3", jinja_file="qwen3.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS, "<think>", "</think>"),
-        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen", thinking=True,
-        verified_against=("Qwen/Qwen3-4B",),
-        description="Qwen3 hybrid thinking models (<think> kept after the last user message)."),
-    "qwen3_nothink": TemplateSpec(
-        name="qwen3_nothink", jinja_file="qwen3_nothink.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS),
-        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen",
-        description="Qwen3 without thinking (Qwen3-Instruct-2507 and non-reasoning Qwen3 fine-tunes)."),
-    "llama2": TemplateSpec(
-        name="llama2", jinja_file="llama2.jinja", special_tokens=("<s>", "</s>"),
-        bos_token="<s>", eos_token="</s>", description="Llama-2-chat ([INST] <<SYS>> … [/INST])."),
-    "llama3": TemplateSpec(
-        name="llama3", jinja_file="llama3.jinja",
-        special_tokens=("<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"),
-        stop_words=("<|eot_id|>", "<|eom_id|>"), bos_token="<|begin_of_text|>", eos_token="<|eot_id|>",
-        tool_format="llama3",
-        verified_against=("meta-llama/Llama-3.2-3B-Instruct (date_string='26 Jul 2024')",),
-        description="Llama 3 / 3.1 / 3.2 Instruct (system header with knowledge date; JSON tool calls)."),
-    "mistral": TemplateSpec(
-        name="mistral", jinja_file="mistral.jinja",
-        special_tokens=("<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
-                        "[TOOL_CALLS]", "[TOOL_RESULTS]", "[/TOOL_RESULTS]"),
-        bos_token="<s>", eos_token="</s>", supports_system=False, tool_format="mistral",
-        verified_against=("mistralai/Mistral-7B-Instruct-v0.3 (revision without tool support)",),
-        description="Mistral-7B-Instruct v0.3 ([INST] … [/INST], v3 tool-call tokens)."),
-    "mixtral": TemplateSpec(
-        name="mixtral", jinja_file="mixtral.jinja", special_tokens=("<s>", "</s>"),
-        bos_token="<s>", eos_token="</s>", supports_system=False,
-        verified_against=("mistralai/Mixtral-8x7B-Instruct-v0.1",),
-        description="Mixtral-8x7B-Instruct v0.1 and Mistral-7B-Instruct v0.1/v0.2 ([INST] as plain text)."),
-    "gemma": TemplateSpec(
-        name="gemma", jinja_file="gemma.jinja", special_tokens=("<bos>", "<start_of_turn>", "<end_of_turn>"),
-        stop_words=("<end_of_turn>",), bos_token="<bos>", eos_token="<eos>", supports_system=False,
-        verified_against=("google/gemma-2b-it",), description="Gemma and Gemma 2 instruction-tuned models."),
-    "gemma3": TemplateSpec(
-        name="gemma3", jinja_file="gemma3.jinja", special_tokens=("<bos>", "<start_of_turn>", "<end_of_turn>"),
-        stop_words=("<end_of_turn>",), bos_token="<bos>", eos_token="<end_of_turn>", supports_system=False,
-        verified_against=("Gemma 3 (gemma3_text)",), description="Gemma 3 (text) instruction-tuned models."),
-    # Vision-language models (docs/multimodal.md): the text layout of their family; each <image>/<video> is
-    # written as the model's own media tokens and expanded by its processor.
-    "qwen2_vl": TemplateSpec(
-        name="qwen2_vl", jinja_file="qwen2_vl.jinja", special_tokens=_IM, stop_words=("<|im_end|>",),
-        eos_token="<|im_end|>", vision=True, default_system="You are a helpful assistant.",
-        verified_against=("Qwen/Qwen2-VL-7B-Instruct",),
-        description="Qwen2-VL / Qwen2.5-VL Instruct (images and video)."),
-    "qwen3_vl": TemplateSpec(
-        name="qwen3_vl", jinja_file="qwen3.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS, "<think>", "</think>"),
-        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen", thinking=True, vision=True,
-        description="Qwen3-VL Thinking models (the Qwen3 layout; images and video)."),
-    "qwen3_vl_nothink": TemplateSpec(
-        name="qwen3_vl_nothink", jinja_file="qwen3_nothink.jinja", special_tokens=(*_IM, *_QWEN3_TOOLS),
-        stop_words=("<|im_end|>",), eos_token="<|im_end|>", tool_format="qwen", vision=True,
-        description="Qwen3-VL Instruct models (the Qwen3 layout without thinking; images and video)."),
-    "llava": TemplateSpec(
-        name="llava", jinja_file="llava.jinja", vision=True,
-        default_system="A chat between a curious user and an artificial intelligence assistant. "
-                       "The assistant gives helpful, detailed, and polite answers to the user's questions.",
-        description="LLaVA-1.5 (Vicuna layout with <image>, as LLaMA-Factory trains it)."),
-    "llava_next": TemplateSpec(
-        name="llava_next", jinja_file="llava.jinja", vision=True,
-        default_system="A chat between a curious user and an artificial intelligence assistant. "
-                       "The assistant gives helpful, detailed, and polite answers to the user's questions.",
-        description="LLaVA-NeXT (Vicuna layout with <image>; image tokens per resolution tile)."),
-    "glm4": TemplateSpec(
-        name="glm4", jinja_file="glm4.jinja",
-        special_tokens=("[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"),
-        stop_words=("<|user|>", "<|observation|>"), eos_token="<|endoftext|>", tool_format="glm4",
-        description="GLM-4-9B-chat and GLM-4-0414 chat models."),
-    "chatglm3": TemplateSpec(
-        name="chatglm3", jinja_file="chatglm3.jinja",
-        special_tokens=("[gMASK]", "sop", "<|system|>", "<|user|>", "<|assistant|>"),
-        stop_words=("<|user|>", "<|observation|>"), eos_token="</s>", description="ChatGLM3-6B."),
-    "phi": TemplateSpec(
-        name="phi", jinja_file="phi.jinja",
-        special_tokens=("<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|endoftext|>"),
-        stop_words=("<|end|>",), bos_token="<s>", eos_token="<|endoftext|>",
-        verified_against=("microsoft/Phi-3.5-mini-instruct",),
-        description="Phi-3 / Phi-3.5 mini & medium instruct."),
-    "phi4": TemplateSpec(
-        name="phi4", jinja_file="phi4.jinja", special_tokens=("<|im_start|>", "<|im_sep|>", "<|im_end|>"),
-        stop_words=("<|im_end|>",), bos_token="<|endoftext|>", eos_token="<|im_end|>",
-        description="Phi-4 (14B)."),
-    "yi": TemplateSpec(
-        name="yi", jinja_file="yi.jinja", special_tokens=_IM, stop_words=("<|im_end|>",),
-        bos_token="<|startoftext|>", eos_token="<|im_end|>", description="Yi / Yi-1.5 chat (ChatML)."),
-    "deepseek": TemplateSpec(
-        name="deepseek", jinja_file="deepseek.jinja", special_tokens=(_DS_BOS, _DS_EOS),
-        bos_token=_DS_BOS, eos_token=_DS_EOS, description="DeepSeek LLM 7B/67B chat ('User:/Assistant:')."),
-    "deepseek3": TemplateSpec(
-        name="deepseek3", jinja_file="deepseek3.jinja",
-        special_tokens=(_DS_BOS, _DS_EOS, "<｜User｜>", "<｜Assistant｜>"), stop_words=(_DS_EOS,),
-        bos_token=_DS_BOS, eos_token=_DS_EOS, description="DeepSeek-V2.5 / V3 chat."),
-    "deepseekr1": TemplateSpec(
-        name="deepseekr1", jinja_file="deepseekr1.jinja",
-        special_tokens=(_DS_BOS, _DS_EOS, "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>"),
-        stop_words=(_DS_EOS,), bos_token=_DS_BOS, eos_token=_DS_EOS, thinking=True,
-        verified_against=("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",),
-        description="DeepSeek-R1 and R1-Distill (reasoning kept after the last user message)."),
-    "baichuan2": TemplateSpec(
-        name="baichuan2", jinja_file="baichuan2.jinja", special_tokens=("<reserved_106>", "<reserved_107>", "</s>"),
-        bos_token="<s>", eos_token="</s>", supports_system=False,
-        description="Baichuan2 chat models."),
-    "intern2": TemplateSpec(
-        name="intern2", jinja_file="intern2.jinja", special_tokens=("<s>", *_IM), stop_words=("<|im_end|>",),
-        bos_token="<s>", eos_token="</s>", verified_against=("internlm/internlm2-chat-7b",),
-        description="InternLM2 / InternLM2.5 chat."),
-    "cpm": TemplateSpec(
-        name="cpm", jinja_file="cpm.jinja", special_tokens=("<s>", "</s>"),
-        bos_token="<s>", eos_token="</s>", supports_system=False, description="MiniCPM (v1 / v2) ('<用户>…<AI>')."),
-    "cohere": TemplateSpec(
-        name="cohere", jinja_file="cohere.jinja",
-        special_tokens=("<BOS_TOKEN>", "<|START_OF_TURN_TOKEN|>", "<|END_OF_TURN_TOKEN|>", "<|SYSTEM_TOKEN|>",
-                        "<|USER_TOKEN|>", "<|CHATBOT_TOKEN|>"),
-        stop_words=("<|END_OF_TURN_TOKEN|>",), bos_token="<BOS_TOKEN>", eos_token="<|END_OF_TURN_TOKEN|>",
-        description="Cohere Command-R / Command-R+ / Aya."),
-    "falcon": TemplateSpec(
-        name="falcon", jinja_file="falcon.jinja", special_tokens=("<|endoftext|>",),
-        eos_token="<|endoftext|>", description="Falcon-instruct / Falcon-180B-chat ('User:/Falcon:')."),
-    "xverse": TemplateSpec(
-        name="xverse", jinja_file="xverse.jinja", special_tokens=("<|endoftext|>",),
-        bos_token="<|startoftext|>", eos_token="<|endoftext|>", supports_system=False,
-        description="XVERSE chat ('Human:/Assistant:')."),
-    "yuan": TemplateSpec(
-        name="yuan", jinja_file="yuan.jinja", special_tokens=("<sep>", "<eod>"), stop_words=("<eod>",),
-        eos_token="<eod>", supports_system=False, description="Yuan 2.0 ('q<sep>a<eod>')."),
-    "zephyr": TemplateSpec(
-        name="zephyr", jinja_file="zephyr.jinja", special_tokens=("</s>",),
-        bos_token="<s>", eos_token="</s>", verified_against=("HuggingFaceH4/zephyr-7b-beta",),
-        description="Zephyr (<|user|>/<|assistant|> turns ended by </s>)."),
+
+def _media(what: str, use: str | None, layout: str = "the same text layout") -> str:
+    instead = f"; for text-only training use '{use}' ({layout})" if use else \
+        "; no registered template has its text layout"
+    return (f"multimodal template ({what}): its media tokens and processor are not supported yet (they arrive with "
+            f"the multimodal issue){instead}")
+
+
+# LLaMA-Factory 0.9.5 template names that tuneforge refuses, and why (tests/templates/test_lf_names.py).
+REFUSED_TEMPLATES: Mapping[str, str] = MappingProxyType({
+    "dots_ocr": _media("dots.ocr document OCR, Qwen2-VL-style image tokens", None),
+    "ernie_vl": _media("ERNIE-4.5-VL images and video", None),
+    "gemma3n": _media("Gemma 3n image and audio", "gemma3"),
+    "gemma4": _media("Gemma 4 image and video, thinking channel", None),
+    "gemma4n": _media("Gemma 4 image, video and audio, thinking channel", None),
+    "glm4v": _media("GLM-4.1V-Thinking images and video", "glmz1"),
+    "glm4_5v": _media("GLM-4.5V images and video", "glm4_moe", "the GLM-4.5 layout"),
+    "glm_ocr": _media("GLM-OCR images", "glm4"),
+    "granite3_vision": _media("Granite Vision 3.x, LLaVA-NeXT image tiles", None),
+    "intern_vl": _media("InternVL images and video", "intern2", "its layout without InternVL's default system prompt"),
+    "intern_s1": _media("Intern-S1 images and video", "intern2"),
+    "keye_vl": _media("Kwai Keye-VL images and video", "qwen3"),
+    "kimi_vl": _media("Kimi-VL images, ◁think▷ reasoning", "moonlight", "the same turn tokens"),
+    "lfm2_vl": _media("LFM2-VL images", "lfm2", "its layout with LFM2's default system prompt"),
+    "llava_next_llama3": _media("LLaVA-NeXT on Llama 3", "llama3", "the Llama 3 layout"),
+    "llava_next_mistral": _media("LLaVA-NeXT on Mistral", "mistral", "the Mistral layout"),
+    "llava_next_qwen": _media("LLaVA-NeXT on Qwen", "qwen", "its layout with Qwen's default system prompt"),
+    "llava_next_yi": _media("LLaVA-NeXT on Yi", "yi"),
+    "llava_next_video": _media("LLaVA-NeXT-Video images and video", "vicuna"),
+    "llava_next_video_mistral": _media("LLaVA-NeXT-Video on Mistral", "mistral", "the Mistral layout"),
+    "llava_next_video_yi": _media("LLaVA-NeXT-Video on Yi", "yi"),
+    "mimo_vl": _media("MiMo-VL images and video", "mimo", "its layout with MiMo's default system prompt"),
+    "minicpm_v": _media("MiniCPM-V images and video", "chatml", "its layout without the default system prompt"),
+    "minicpm_v_4_6": _media("MiniCPM-V 4.6 images and video", "chatml", "its layout without the default system prompt"),
+    "minicpm_o": _media("MiniCPM-o images, video and audio", "chatml", "its layout without the default system prompt"),
+    "mllama": _media("Llama 3.2 Vision cross-attention images", "llama3", "the Llama 3 layout"),
+    "paligemma": _media("PaliGemma prefix-LM images", None),
+    "paligemma_chat": _media("PaliGemma chat images", "gemma", "the Gemma layout"),
+    "pixtral": _media("Pixtral images", "ministral"),
+    "qwen2_audio": _media("Qwen2-Audio audio", "qwen2_vl"),
+    "qwen2_omni": _media("Qwen2.5-Omni images, video and audio", "qwen2_vl"),
+    "qwen3_omni": _media("Qwen3-Omni images, video and audio", "qwen3"),
+    "qwen3_omni_nothink": _media("Qwen3-Omni Instruct images, video and audio", "qwen3_nothink"),
+    "video_llava": _media("Video-LLaVA images and video", "vicuna"),
+    "yi_vl": _media("Yi-VL images", None),
+    "youtu_vl": _media("Youtu-VL images and video", None),
 })
 
 
 def get_template(name: str) -> TemplateSpec:
-    """The template called `name`; an unknown name is a UserError that suggests the closest one."""
+    """The template called `name`. A name tuneforge refuses is a UserError giving the reason; any other unknown
+    name is a UserError that suggests the closest one."""
+    if name in REFUSED_TEMPLATES:
+        raise UserError(f"template '{name}' is not supported: {REFUSED_TEMPLATES[name]}", field="template")
     return TEMPLATES.get_or_raise(name, field="template")
