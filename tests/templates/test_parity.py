@@ -39,6 +39,7 @@ FAMILIES = [
     Family("mixtral", "mixtral", system="rejected"),
     Family("gemma3", "gemma3"),
     Family("gemma1_2b_it", "gemma", system="rejected"),
+    Family("gemma1_2b_it", "gemma2", system="rejected"),  # Gemma 2 ships the same chat template
     Family("phi3", "phi"),
     Family("zephyr", "zephyr"),
     Family("internlm2", "intern2"),
@@ -79,7 +80,13 @@ def cases(family: Family) -> list[tuple[str, list[dict], list[dict] | None, bool
     return out
 
 
-PARAMS = [pytest.param(family, *case[1:], id=f"{family.folder}-{case[0]}") for family in FAMILIES
+def family_id(family: Family) -> str:
+    """The folder, and the template too for a second template compared with the same folder."""
+    first = next(f for f in FAMILIES if f.folder == family.folder)
+    return family.folder if family is first else f"{family.folder}-{family.template}"
+
+
+PARAMS = [pytest.param(family, *case[1:], id=f"{family_id(family)}-{case[0]}") for family in FAMILIES
           for case in cases(family)]
 
 
@@ -131,7 +138,7 @@ def test_qwen25_math_differs_only_by_its_default_system_prompt():
     assert render_text(tok, TURNS, template=spec) == official.replace(math_default, spec.default_system)
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f.system == "rejected"], ids=lambda f: f.folder)
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.system == "rejected"], ids=family_id)
 def test_system_message_rejected_by_official_is_folded_into_first_user_turn(family: Family):
     fixture_dir(family.folder)
     spec = get_template(family.template)
