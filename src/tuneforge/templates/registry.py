@@ -19,6 +19,9 @@ TEMPLATES: Registry[TemplateSpec] = Registry(
     "template", [(spec.name, spec) for family in (generic, chatml, llama, others) for spec in family.SPECS])
 
 
+_OTHER_SYSTEM = "the same layout, another default system prompt"
+
+
 def _media(what: str, use: str | None, layout: str = "the same text layout") -> str:
     instead = f"; for text-only training use '{use}' ({layout})" if use else \
         "; no registered template has its text layout"
@@ -37,22 +40,22 @@ REFUSED_TEMPLATES: Mapping[str, str] = MappingProxyType({
     "glm4_5v": _media("GLM-4.5V images and video", "glm4_moe", "the GLM-4.5 layout"),
     "glm_ocr": _media("GLM-OCR images", "glm4"),
     "granite3_vision": _media("Granite Vision 3.x, LLaVA-NeXT image tiles", None),
-    "intern_vl": _media("InternVL images and video", "intern2", "its layout without InternVL's default system prompt"),
+    "intern_vl": _media("InternVL images and video", "intern2", _OTHER_SYSTEM),
     "intern_s1": _media("Intern-S1 images and video", "intern2"),
-    "keye_vl": _media("Kwai Keye-VL images and video", "qwen3"),
+    "keye_vl": _media("Kwai Keye-VL images and video", "qwen3", "the Qwen3 layout"),
     "kimi_vl": _media("Kimi-VL images, ◁think▷ reasoning", "moonlight", "the same turn tokens"),
-    "lfm2_vl": _media("LFM2-VL images", "lfm2", "its layout with LFM2's default system prompt"),
+    "lfm2_vl": _media("LFM2-VL images", "lfm2", _OTHER_SYSTEM),
     "llava_next_llama3": _media("LLaVA-NeXT on Llama 3", "llama3", "the Llama 3 layout"),
     "llava_next_mistral": _media("LLaVA-NeXT on Mistral", "mistral", "the Mistral layout"),
-    "llava_next_qwen": _media("LLaVA-NeXT on Qwen", "qwen", "its layout with Qwen's default system prompt"),
+    "llava_next_qwen": _media("LLaVA-NeXT on Qwen", "qwen", _OTHER_SYSTEM),
     "llava_next_yi": _media("LLaVA-NeXT on Yi", "yi"),
     "llava_next_video": _media("LLaVA-NeXT-Video images and video", "vicuna"),
     "llava_next_video_mistral": _media("LLaVA-NeXT-Video on Mistral", "mistral", "the Mistral layout"),
     "llava_next_video_yi": _media("LLaVA-NeXT-Video on Yi", "yi"),
-    "mimo_vl": _media("MiMo-VL images and video", "mimo", "its layout with MiMo's default system prompt"),
-    "minicpm_v": _media("MiniCPM-V images and video", "chatml", "its layout without the default system prompt"),
-    "minicpm_v_4_6": _media("MiniCPM-V 4.6 images and video", "chatml", "its layout without the default system prompt"),
-    "minicpm_o": _media("MiniCPM-o images, video and audio", "chatml", "its layout without the default system prompt"),
+    "mimo_vl": _media("MiMo-VL images and video", "mimo", _OTHER_SYSTEM),
+    "minicpm_v": _media("MiniCPM-V images and video", "chatml", _OTHER_SYSTEM),
+    "minicpm_v_4_6": _media("MiniCPM-V 4.6 images and video", "chatml", _OTHER_SYSTEM),
+    "minicpm_o": _media("MiniCPM-o images, video and audio", "chatml", _OTHER_SYSTEM),
     "mllama": _media("Llama 3.2 Vision cross-attention images", "llama3", "the Llama 3 layout"),
     "paligemma": _media("PaliGemma prefix-LM images", None),
     "paligemma_chat": _media("PaliGemma chat images", "gemma", "the Gemma layout"),
