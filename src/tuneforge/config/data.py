@@ -12,6 +12,8 @@ class DataConfig:
     dataset: str | None = option(None, "Training dataset names from dataset_info.json (or file paths), "
                                        "comma-separated.")
     eval_dataset: str | None = option(None, "Evaluation dataset names, comma-separated.")
+    eval_on_each_dataset: bool = option(False, "Evaluate on each eval_dataset separately: one metric set per "
+                                               "dataset (eval_<name>_loss, …), as LLaMA-Factory reports them.")
     dataset_dir: str = option("data", "Folder holding dataset_info.json and the dataset files.")
     template: str | None = option(None, "Chat template name (see `tuneforge templates`); omitted = use the "
                                         "tokenizer's own chat_template.")
@@ -78,12 +80,18 @@ class DataConfig:
             out.append(("val_size", "must not be negative"))
         if self.val_size > 0 and self.eval_dataset_names():  # LF refuses this too: which set would be meant?
             out.append(("val_size", "cannot be used together with eval_dataset; set one of them"))
+        if self.eval_on_each_dataset and not self.eval_dataset_names():
+            out.append(("eval_on_each_dataset", "needs eval_dataset (a val_size split is one set, taken from the "
+                                                "mixed training data)"))
         if self.max_samples is not None and self.max_samples < 1:
             out.append(("max_samples", "must be a positive number"))
         if self.streaming:
             if self.val_size and (self.val_size < 1 or self.val_size != int(self.val_size)):
                 out.append(("val_size", "must be a whole number of rows with streaming (a stream's size is not "
                                         "known, so no fraction of it can be held out)"))
+            if self.eval_on_each_dataset:
+                out.append(("eval_on_each_dataset", "is not supported with streaming (the eval rows are read "
+                                                    "as one stream); set streaming: false"))
             if self.tokenized_path:
                 out.append(("tokenized_path", "cannot be used with streaming (a stream is encoded while training "
                                               "reads it, never stored)"))

@@ -12,7 +12,6 @@ from types import MappingProxyType
 _GROUPS = {
     "other engines and trainers": "ray_run_name ray_storage_path ray_num_workers resources_per_worker "
                                   "placement_strategy",
-    "evaluation extras": "eval_on_each_dataset",
 }
 
 # LLaMA-Factory keys tuneforge does not offer, by design: a value is refused with the reason and what to use.

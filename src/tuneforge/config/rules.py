@@ -108,6 +108,10 @@ def _training_extras_problems(config: RunConfig) -> list[tuple[str, str]]:
         elif train.eval_strategy == "no" and not train.do_eval:
             out.append(("compute_accuracy", "needs an evaluation: eval_strategy steps/epoch or do_eval, with "
                                             "eval_dataset or val_size"))
+    if config.data.eval_on_each_dataset and finetune.stage not in ("pt", "sft"):
+        out.append(("eval_on_each_dataset", f"applies to stages pt and sft, not {finetune.stage}: TRL's trainers log "
+                                            "their eval metrics (rewards/accuracies, …) under one eval_ prefix, so "
+                                            "each dataset's figures would overwrite the last one's"))
     if train.swanlab_project and "swanlab" not in train.report_targets() and train.report_targets() != "all":
         out.append(("swanlab_project", "needs use_swanlab: true or report_to: swanlab"))
     if train.include_effective_tokens_per_second and (data.streaming or finetune.stage in ("ppo", "grpo")):

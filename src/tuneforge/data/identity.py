@@ -39,5 +39,5 @@ def data_identity(cfg: DataConfig, specs: list[DatasetSpec], eval_specs: list[Da
     parts = {"train": [_spec_part(s) for s in specs], "eval": [_spec_part(s) for s in eval_specs],
              "stage_kind": stage.kind.value, "seed": seed, "max_samples": cfg.max_samples,
              "mix_strategy": cfg.mix_strategy, "interleave_probs": cfg.interleave_weights(),
-             "val_size": cfg.val_size}
+             "val_size": cfg.val_size, "eval_on_each_dataset": cfg.eval_on_each_dataset}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=_plain).encode()).hexdigest()

@@ -39,10 +39,11 @@ def encoding_key(data_identity: str, tokenizer, template: TemplateSpec | None, o
 
 @dataclass(frozen=True)
 class Encoded:
-    """A cache entry: features (memory-mapped Datasets) and their statistics (EncodeStats fields)."""
+    """A cache entry: features (memory-mapped Datasets) and their statistics (EncodeStats fields). `eval`: one
+    Dataset, or one per eval dataset by name (eval_on_each_dataset)."""
     folder: Path
     train: Any
-    eval: Any | None
+    eval: Any | dict[str, Any] | None
     stats: dict[str, dict]
 
 
@@ -79,13 +80,21 @@ class EncodedCache:
             return None
         manifest = json.loads((folder / MANIFEST).read_text())
         splits = {name: _open(folder / name, part) for name, part in manifest["splits"].items()}
-        return Encoded(folder, splits["train"], splits.get("eval"), manifest["stats"])
+        names = manifest.get("eval_names")
+        evaluation = {name: splits[eval_folder(i)] for i, name in enumerate(names)} if names else splits.get("eval")
+        return Encoded(folder, splits["train"], evaluation, manifest["stats"])
 
     def commit(self, key: str, entry: Path, train, evaluation, stats: dict[str, dict]) -> Encoded:
         """Name `entry` (whose split folders hold the files of `train`/`evaluation`) as the cache entry of `key`,
-        replacing an older one, and return it memory-mapped from there."""
-        splits = {"train": train, **({"eval": evaluation} if evaluation is not None else {})}
-        manifest = {"version": CACHE_VERSION, "stats": stats,
+        replacing an older one, and return it memory-mapped from there. Per-dataset eval parts are in the
+        folders `eval_folder(i)`."""
+        per_dataset = isinstance(evaluation, dict)
+        if per_dataset:
+            eval_splits = {eval_folder(i): part for i, part in enumerate(evaluation.values())}
+        else:
+            eval_splits = {"eval": evaluation} if evaluation is not None else {}
+        splits = {"train": train, **eval_splits}
+        manifest = {"version": CACHE_VERSION, "stats": stats, "eval_names": list(evaluation) if per_dataset else None,
                     "splits": {name: _describe(entry / name, data) for name, data in splits.items()}}
         for name, part in manifest["splits"].items():  # what the features do not use (e.g. rows before packing)
             for file in (entry / name).glob("*.arrow"):
@@ -104,6 +113,11 @@ class EncodedCache:
 
 
 MANIFEST = "manifest.json"
+
+
+def eval_folder(index: int) -> str:
+    """The folder of the index-th eval dataset's features in an entry (eval_on_each_dataset)."""
+    return f"eval-{index}"
 
 
 def _describe(folder: Path, data) -> dict:

@@ -16,8 +16,8 @@ from tuneforge.core.errors import UserError
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import Example
 from tuneforge.data.identity import data_identity
-from tuneforge.data.load import Specs, load_data, load_raw, resolve_specs
-from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, encoding_key
+from tuneforge.data.load import Specs, load_data, load_raw, per_dataset, resolve_specs
+from tuneforge.encode.cache import Encoded, EncodedCache, default_cache_root, encoding_key, eval_folder
 from tuneforge.encode.dataset import EncodeStats, encode_dataset
 from tuneforge.encode.options import EncodeOptions
 from tuneforge.encode.storage import load_encoded, save_encoded
@@ -38,7 +38,7 @@ class Inputs:
     template: TemplateSpec | None
     options: EncodeOptions
     train: list[Example]
-    eval: list[Example] | None
+    eval: list[Example] | dict[str, list[Example]] | None  # by dataset name with eval_on_each_dataset
     added_tokens: tuple[str, ...]
 
 
@@ -48,7 +48,7 @@ class PreparedData:
     template: TemplateSpec | None
     options: EncodeOptions
     train: object  # a memory-mapped datasets.Dataset of input_ids/labels (position_ids when neat-packed)
-    eval: object | None
+    eval: object | None  # a Dataset, or a dict of them by dataset name (eval_on_each_dataset)
     train_stats: EncodeStats | None
     added_tokens: tuple[str, ...]
     media: MediaEncoder | None = None  # a vision-language model's processor, for encoding and batching
@@ -148,9 +148,16 @@ def _encode(cfg: RunConfig, specs: Specs, tokenizer, template: TemplateSpec | No
                                   batch_size=cfg.data.preprocessing_batch_size, media=media)
 
         train, stats = encode(raw.train, "train")
-        evaluation, eval_stats = encode(raw.eval, "eval") if raw.eval is not None else (None, None)
-        return cache.commit(key, entry, train, evaluation, {
-            "train": dataclasses.asdict(stats), "eval": dataclasses.asdict(eval_stats) if eval_stats else None})
+        all_stats = {"train": dataclasses.asdict(stats), "eval": None}
+        evaluation = None
+        if raw.eval is not None and cfg.data.eval_on_each_dataset:
+            parts = {name: encode(part, eval_folder(i)) for i, (name, part) in enumerate(per_dataset(raw.eval).items())}
+            evaluation = {name: features for name, (features, _) in parts.items()}
+            all_stats["eval_by_dataset"] = {name: dataclasses.asdict(s) for name, (_, s) in parts.items()}
+        elif raw.eval is not None:
+            evaluation, eval_stats = encode(raw.eval, "eval")
+            all_stats["eval"] = dataclasses.asdict(eval_stats)
+        return cache.commit(key, entry, train, evaluation, all_stats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(entry, ignore_errors=True)  # only still there when encoding failed
@@ -237,6 +244,8 @@ def prepare_data(cfg: RunConfig) -> PreparedData:
     log.info("train data: %s", stats.summary())
     if encoded.stats.get("eval"):
         log.info("eval data: %s", EncodeStats(**encoded.stats["eval"]).summary())
+    for name, eval_stats in (encoded.stats.get("eval_by_dataset") or {}).items():
+        log.info("eval data %s: %s", name, EncodeStats(**eval_stats).summary())
     if cfg.data.tokenized_path:
         save_encoded(cfg.data.tokenized_path, encoded.train, encoded.eval)
     return PreparedData(tokenizer, template, options, encoded.train, encoded.eval, stats, added, media)

@@ -130,8 +130,9 @@ def finish_trainer_run(trainer, cfg: RunConfig, out: Path, resume: Path | None, 
         trainer.log_metrics("eval", metrics)
         trainer.save_metrics("eval", metrics)
     if trainer.is_world_process_zero():
-        if cfg.train.plot_loss:
-            plot_metrics(out, metric_keys)
+        if cfg.train.plot_loss:  # eval_on_each_dataset: an eval loss curve per dataset too
+            per_dataset = trainer.eval_dataset if isinstance(trainer.eval_dataset, dict) else {}
+            plot_metrics(out, (*metric_keys, *(f"eval_{name}_loss" for name in per_dataset)))
         mark_finished(out, {"train_metrics": result.metrics})
     return RunDir(out)
 
