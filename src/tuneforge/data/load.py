@@ -49,28 +49,12 @@ class RawSplits:
 @dataclass(frozen=True)
 class DataSplits:
     train: list[Example]
-    eval: list[Example] | dict[str, list[Example]] | None  # by eval dataset name with eval_on_each_dataset
-
-
-def map_eval(evaluation, fn):
-    """`fn` applied to an eval split, or to each dataset's part of it (a dict by name, eval_on_each_dataset):
-    the same shape back, None for None."""
-    if evaluation is None:
-        return None
-    if isinstance(evaluation, dict):
-        return {name: fn(part) for name, part in evaluation.items()}
-    return fn(evaluation)
-
-
-def eval_parts(evaluation) -> list:
-    """The parts of an eval split (one, or one per dataset); none for None."""
-    if evaluation is None:
-        return []
-    return list(evaluation.values()) if isinstance(evaluation, dict) else [evaluation]
+    eval: list[Example] | None
 
 
 def per_dataset(data: RawData) -> dict[str, RawData]:
-    """The rows of each dataset of a split, by dataset name (eval_on_each_dataset), in their order."""
+    """The rows of each dataset of a split, by dataset name (eval_on_each_dataset: pt/sft encode each eval
+    dataset apart), in their order."""
     import numpy as np
 
     sources = np.asarray(data.rows.with_format("numpy")["_source"])
@@ -125,15 +109,16 @@ def load_data(cfg: DataConfig, *, stage: StageNeeds, seed: int, limit: int | Non
     pt/sft encode the raw rows instead (`encode.dataset`)."""
     import tempfile
 
-    def convert(data: RawData) -> list[Example]:
+    def convert(data: RawData | None) -> list[Example] | None:
+        if data is None:
+            return None
         if limit is not None:
             data = dataclasses.replace(data, rows=data.rows.select(range(min(limit, len(data)))))
         return examples(data)
 
     with tempfile.TemporaryDirectory(prefix="tuneforge-rows-") as folder:
         raw = load_raw(cfg, stage=stage, seed=seed, folder=Path(folder))
-        evaluation = per_dataset(raw.eval) if cfg.eval_on_each_dataset and raw.eval is not None else raw.eval
-        return DataSplits(convert(raw.train), map_eval(evaluation, convert))
+        return DataSplits(convert(raw.train), convert(raw.eval))
 
 
 def examples(data: RawData) -> list[Example]:

@@ -38,7 +38,7 @@ class Inputs:
     template: TemplateSpec | None
     options: EncodeOptions
     train: list[Example]
-    eval: list[Example] | dict[str, list[Example]] | None  # by dataset name with eval_on_each_dataset
+    eval: list[Example] | None
     added_tokens: tuple[str, ...]
 
 

@@ -15,7 +15,6 @@ from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.model import ModelConfig
 from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
-from tuneforge.data.load import eval_parts, map_eval
 from tuneforge.encode.pairwise import check_trl_tokens, encode_pair, trl_pair_row
 from tuneforge.model.load import check_model_path, load_model
 from tuneforge.training.callbacks import JsonlLogCallback
@@ -117,11 +116,10 @@ def run(cfg: RunConfig) -> RunDir:
         return kto.run(cfg)
     spec = LOSSES[cfg.preference.pref_loss]
     inputs = load_stage_inputs(cfg)
-    for examples in (inputs.train, *eval_parts(inputs.eval)):
+    for examples in (inputs.train, inputs.eval or []):
         encode_located(encode_pair, examples, inputs)  # every user error before the model loads
     rows = [trl_pair_row(p, inputs.options, inputs.tokenizer) for p in inputs.train]
-    eval_rows = map_eval(inputs.eval,
-                         lambda pairs: [trl_pair_row(p, inputs.options, inputs.tokenizer) for p in pairs])
+    eval_rows = [trl_pair_row(p, inputs.options, inputs.tokenizer) for p in inputs.eval] if inputs.eval else None
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
     model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
@@ -135,7 +133,7 @@ def run(cfg: RunConfig) -> RunDir:
     trainer_cls, args = spec.build(cfg, on_gpu, eval_rows is not None)
     trainer_cls = with_atomic_checkpoints(trainer_cls)
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(rows),
-                          eval_dataset=map_eval(eval_rows, Dataset.from_list),
+                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                           processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)], **extra)
     if spec.uses_reference and len(trainer.train_dataset) == len(rows):  # TRL drops rows whose prompt fills

@@ -11,7 +11,6 @@ from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
 from tuneforge.core.log import get_logger
 from tuneforge.data.example import KTOExample, PreferencePair
-from tuneforge.data.load import eval_parts, map_eval
 from tuneforge.encode.kto import encode_kto, trl_kto_row
 from tuneforge.training.callbacks import JsonlLogCallback
 from tuneforge.training.checkpointing import with_atomic_checkpoints
@@ -60,13 +59,12 @@ def run(cfg: RunConfig) -> RunDir:
     from trl import KTOConfig, KTOTrainer
 
     inputs = load_stage_inputs(cfg)
-    inputs = replace(inputs, train=unpair(inputs.train), eval=map_eval(inputs.eval, unpair))
-    for examples in (inputs.train, *eval_parts(inputs.eval)):
+    inputs = replace(inputs, train=unpair(inputs.train), eval=unpair(inputs.eval) if inputs.eval else None)
+    for examples in (inputs.train, inputs.eval or []):
         encode_located(encode_kto, examples, inputs)  # every user error before the model loads
     rows = [trl_kto_row(e, inputs.options, inputs.tokenizer) for e in inputs.train]
     random.Random(cfg.train.seed).shuffle(rows)
-    eval_rows = map_eval(inputs.eval,
-                         lambda rows: [trl_kto_row(e, inputs.options, inputs.tokenizer) for e in rows])
+    eval_rows = [trl_kto_row(e, inputs.options, inputs.tokenizer) for e in inputs.eval] if inputs.eval else None
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
     model = load_policy(cfg, inputs.tokenizer, inputs.added_tokens, on_gpu)
@@ -82,7 +80,7 @@ def run(cfg: RunConfig) -> RunDir:
                       train_sampling_strategy="sequential")
     trainer_cls = with_atomic_checkpoints(KTOTrainer)
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(rows),
-                          eval_dataset=map_eval(eval_rows, Dataset.from_list),
+                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                           processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)], peft_config=peft_config)
     write_run(trainer, cfg, out, len(rows))

@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from tuneforge.artifacts.run_dir import RunDir
 from tuneforge.config.run import RunConfig
-from tuneforge.data.load import map_eval
 from tuneforge.encode.pairwise import encode_pair
 from tuneforge.model.adapters import apply_adapter
 from tuneforge.model.reward import load_score_model, reward_lora_config
@@ -55,7 +54,7 @@ def run(cfg: RunConfig) -> RunDir:
 
     inputs = load_stage_inputs(cfg)
     train = _rows(encode_located(encode_pair, inputs.train, inputs))
-    evaluation = map_eval(inputs.eval, lambda pairs: _rows(encode_located(encode_pair, pairs, inputs)))
+    evaluation = _rows(encode_located(encode_pair, inputs.eval, inputs)) if inputs.eval else None
     on_gpu = use_gpu(cfg)
     out, resume = start_output(cfg)
     set_seed(cfg.train.seed)
@@ -66,7 +65,7 @@ def run(cfg: RunConfig) -> RunDir:
     args = trl_config(RewardConfig, cfg, on_gpu, evaluation is not None, max_length=None, disable_dropout=True)
     trainer_cls = with_atomic_checkpoints(RewardTrainer)
     trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(train),
-                          eval_dataset=map_eval(evaluation, Dataset.from_list),
+                          eval_dataset=Dataset.from_list(evaluation) if evaluation else None,
                           processing_class=inputs.tokenizer, optimizers=build_optimizer(cfg, model),
                           callbacks=[JsonlLogCallback(out, resuming=resume is not None)])
     write_run(trainer, cfg, out, len(train))
